@@ -1,0 +1,172 @@
+package logto
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+)
+
+// IDTokenClaims are the claims of a Logto ID token. The typed fields cover
+// what Logto issues for the scopes in [Config.Scopes]; Extra holds every other
+// claim. It marshals back to the original JSON claim set.
+//
+// Logto sends unset profile values as JSON null; they decode to "".
+type IDTokenClaims struct {
+	Iss      string   `json:"iss"`
+	Sub      string   `json:"sub"` // the Logto user ID
+	Aud      Audience `json:"aud"`
+	Exp      int64    `json:"exp"` // seconds since the epoch
+	Iat      int64    `json:"iat"`
+	Nonce    string   `json:"nonce,omitempty"`
+	AuthTime int64    `json:"auth_time,omitempty"`
+	AtHash   string   `json:"at_hash,omitempty"`
+	Sid      string   `json:"sid,omitempty"`
+	Azp      string   `json:"azp,omitempty"`
+
+	// profile
+	Name              string `json:"name,omitempty"`
+	Username          string `json:"username,omitempty"`
+	PreferredUsername string `json:"preferred_username,omitempty"`
+	Picture           string `json:"picture,omitempty"`
+	// Logto timestamps, in milliseconds since the epoch; see CreatedTime.
+	CreatedAt int64 `json:"created_at,omitempty"`
+	UpdatedAt int64 `json:"updated_at,omitempty"`
+
+	// email, phone
+	Email               string `json:"email,omitempty"`
+	EmailVerified       bool   `json:"email_verified,omitempty"`
+	PhoneNumber         string `json:"phone_number,omitempty"`
+	PhoneNumberVerified bool   `json:"phone_number_verified,omitempty"`
+
+	// roles, organizations, organization_roles
+	Roles             []string `json:"roles,omitempty"`
+	Organizations     []string `json:"organizations,omitempty"`
+	OrganizationRoles []string `json:"organization_roles,omitempty"` // "<organizationID>:<role name>"
+
+	// Extra holds the claims without a typed field.
+	Extra map[string]any `json:"-"`
+
+	raw json.RawMessage
+}
+
+// CreatedTime converts CreatedAt (milliseconds) to a time.Time.
+func (c IDTokenClaims) CreatedTime() time.Time { return time.UnixMilli(c.CreatedAt) }
+
+// UpdatedTime converts UpdatedAt (milliseconds) to a time.Time.
+func (c IDTokenClaims) UpdatedTime() time.Time { return time.UnixMilli(c.UpdatedAt) }
+
+// ExpiresAt converts Exp to a time.Time.
+func (c IDTokenClaims) ExpiresAt() time.Time { return time.Unix(c.Exp, 0) }
+
+// MarshalJSON returns the original claim set, so nothing is lost and the
+// shape is the one @logto/next's LogtoContext.claims has.
+func (c IDTokenClaims) MarshalJSON() ([]byte, error) {
+	if len(c.raw) > 0 {
+		return c.raw, nil
+	}
+	type plain IDTokenClaims
+	b, err := json.Marshal(plain(c))
+	if err != nil || len(c.Extra) == 0 {
+		return b, err
+	}
+	var all map[string]any
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, err
+	}
+	for k, v := range c.Extra {
+		if _, typed := all[k]; !typed {
+			all[k] = v
+		}
+	}
+	return json.Marshal(all)
+}
+
+// UnmarshalJSON decodes the typed fields, keeps the rest in Extra, and treats
+// JSON null as the zero value.
+func (c *IDTokenClaims) UnmarshalJSON(b []byte) error {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	typed := map[string]json.RawMessage{}
+	extra := map[string]any{}
+	for k, v := range all {
+		if knownClaims[k] {
+			if !bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+				typed[k] = v
+			}
+			continue
+		}
+		var x any
+		if err := json.Unmarshal(v, &x); err != nil {
+			return err
+		}
+		extra[k] = x
+	}
+	tb, err := json.Marshal(typed)
+	if err != nil {
+		return err
+	}
+	type plain IDTokenClaims
+	var p plain
+	if err := json.Unmarshal(tb, &p); err != nil {
+		return err
+	}
+	*c = IDTokenClaims(p)
+	if len(extra) > 0 {
+		c.Extra = extra
+	}
+	c.raw = append(json.RawMessage(nil), b...)
+	return nil
+}
+
+var knownClaims = map[string]bool{
+	"iss": true, "sub": true, "aud": true, "exp": true, "iat": true, "nonce": true, "auth_time": true,
+	"at_hash": true, "sid": true, "azp": true, "name": true, "username": true, "preferred_username": true,
+	"picture": true, "created_at": true, "updated_at": true, "email": true, "email_verified": true,
+	"phone_number": true, "phone_number_verified": true, "roles": true, "organizations": true,
+	"organization_roles": true,
+}
+
+// Audience is the "aud" claim: a string or an array of strings.
+type Audience []string
+
+// UnmarshalJSON accepts a string or an array.
+func (a *Audience) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*a = Audience{s}
+		return nil
+	}
+	var l []string
+	if err := json.Unmarshal(b, &l); err != nil {
+		return errors.New("aud must be a string or an array of strings")
+	}
+	*a = l
+	return nil
+}
+
+// MarshalJSON writes a single audience as a string, like Logto.
+func (a Audience) MarshalJSON() ([]byte, error) {
+	if len(a) == 1 {
+		return json.Marshal(a[0])
+	}
+	return json.Marshal([]string(a))
+}
+
+// decodeJWTClaims decodes the payload of a compact JWS without verifying it.
+// Only for tokens this package verified earlier and sealed in the session.
+func decodeJWTClaims(token string, v any) error {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return errors.New("not a compact JWS")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(payload, v)
+}

@@ -1,0 +1,393 @@
+package logto
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Config configures a [Client]. AppID, AppSecret, Endpoint, BaseURL and
+// CookieSecret are required; everything else has a secure default.
+//
+// Config redacts AppSecret and the cookie secrets when printed or logged.
+type Config struct {
+	// AppID and AppSecret are the credentials of a "Traditional web" application
+	// in the Logto Console. The app authenticates with client_secret_basic.
+	AppID     string
+	AppSecret string
+
+	// Endpoint is the Logto server, e.g. "https://foo.logto.app" or
+	// "http://localhost:3001". It may carry a tenant path prefix. The issuer is
+	// Endpoint + "/oidc". http:// is accepted only for loopback hosts unless
+	// InsecureAllowHTTPEndpoint is set.
+	Endpoint string
+
+	// BaseURL is the app's public origin (plus optional path prefix) as the browser
+	// sees it, e.g. "https://app.example.com". Redirect URIs are built from it.
+	BaseURL string
+
+	// CookieSecret seals the session and transaction cookies; at least 32
+	// characters. PreviousCookieSecrets still open cookies sealed with older
+	// secrets, so a secret can be rotated without signing everyone out.
+	CookieSecret          string
+	PreviousCookieSecrets []string
+
+	// CookieSecure forces the Secure attribute on every cookie. It is always on
+	// when BaseURL is https.
+	CookieSecure bool
+
+	// Scopes are requested in addition to the reserved "openid offline_access
+	// profile", which are always sent first, de-duplicated, in that order.
+	// Requesting [UserScopeOrganizations] adds [ReservedResourceOrganizations]
+	// to Resources.
+	Scopes []string
+
+	// Resources are API resource indicators (RFC 8707) the user grants at sign-in.
+	Resources []string
+
+	// Prompt is the default "prompt" parameter (space-separated list), default
+	// [PromptConsent]: Logto issues refresh tokens only with consent.
+	Prompt string
+
+	// Paths served by [Client.Handler]; CallbackPath is also the path of the
+	// redirect URI registered in Logto (BaseURL + CallbackPath).
+	SignInPath   string // default "/sign-in"
+	CallbackPath string // default "/callback"
+	SignOutPath  string // default "/sign-out"
+
+	// PostLogoutRedirectURI is where Logto sends the browser after sign-out; it
+	// must be registered in the Console. Default BaseURL + "/".
+	PostLogoutRedirectURI string
+
+	// HTTPClient makes every call to Logto. Default: a client with a 10 s timeout.
+	HTTPClient *http.Client
+
+	// Now is the clock used for every time check. Default time.Now.
+	Now func() time.Time
+
+	// Logger receives operational events. It never receives a token, code or
+	// secret. Default slog.Default().
+	Logger *slog.Logger
+
+	// ErrorHandler renders failures of the handlers mounted by [Client.Handler].
+	// Default: a plain HTML page with the status from [StatusCode].
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// ClockSkew is the tolerance for every token time check (exp, nbf, iat),
+	// applied symmetrically. Default 60 s.
+	ClockSkew time.Duration
+
+	// SessionMaxAge bounds the life of the session cookie. Default 14 days,
+	// like Logto's own SDKs.
+	SessionMaxAge time.Duration
+
+	// MaxPendingSignIns caps how many sign-in transactions (tabs) can be in
+	// flight per browser; the oldest is dropped beyond it. Default 5.
+	MaxPendingSignIns int
+
+	// IDTokenSigningAlgs is the allowlist of JWS algorithms accepted for ID
+	// tokens, intersected with the provider's discovery document. Only
+	// asymmetric algorithms are allowed. Default: ES256, ES384, ES512, RS256,
+	// RS384, RS512, PS256, PS384, PS512, EdDSA.
+	IDTokenSigningAlgs []string
+
+	// InsecureAllowHTTPEndpoint accepts an http:// Endpoint on a non-loopback
+	// host. Tokens then travel in clear text: for closed test networks only.
+	InsecureAllowHTTPEndpoint bool
+}
+
+// Prompt values (OpenID Connect Core 3.1.2.1).
+const (
+	PromptConsent = "consent"
+	PromptLogin   = "login"
+	PromptNone    = "none"
+)
+
+// Scopes Logto understands. The reserved ones are always requested.
+const (
+	ReservedScopeOpenID        = "openid"
+	ReservedScopeOfflineAccess = "offline_access"
+
+	UserScopeProfile           = "profile"
+	UserScopeEmail             = "email"
+	UserScopePhone             = "phone"
+	UserScopeAddress           = "address"
+	UserScopeCustomData        = "custom_data"
+	UserScopeIdentities        = "identities"
+	UserScopeRoles             = "roles"
+	UserScopeOrganizations     = "urn:logto:scope:organizations"
+	UserScopeOrganizationRoles = "urn:logto:scope:organization_roles"
+
+	// ReservedResourceOrganizations is added to the resources whenever
+	// UserScopeOrganizations is requested; without it Logto issues organization
+	// tokens with an empty scope.
+	ReservedResourceOrganizations = "urn:logto:resource:organizations"
+)
+
+var defaultSigningAlgs = []string{"ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"}
+
+const (
+	minCookieSecretLen   = 32
+	defaultClockSkew     = 60 * time.Second
+	defaultSessionMaxAge = 14 * 24 * time.Hour
+	defaultHTTPTimeout   = 10 * time.Second
+	defaultMaxPending    = 5
+)
+
+// String redacts the secrets, so a Config can be printed or logged safely.
+func (c Config) String() string {
+	return fmt.Sprintf("logto.Config{AppID:%q, AppSecret:%s, Endpoint:%q, BaseURL:%q, CookieSecret:%s}",
+		c.AppID, redacted(c.AppSecret), c.Endpoint, c.BaseURL, redacted(c.CookieSecret))
+}
+
+// GoString redacts like String, for %#v.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue redacts the secrets for log/slog.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("app_id", c.AppID),
+		slog.String("app_secret", redacted(c.AppSecret)),
+		slog.String("endpoint", c.Endpoint),
+		slog.String("base_url", c.BaseURL),
+		slog.String("cookie_secret", redacted(c.CookieSecret)),
+	)
+}
+
+func redacted(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return "[REDACTED]"
+}
+
+// settings is a validated Config with every default applied.
+type settings struct {
+	Config
+	endpoint       *url.URL
+	issuer         string
+	redirectURI    string
+	baseOrigin     string
+	scopes         []string
+	resources      []string
+	secure         bool
+	cookieSecrets  []string
+	signingAllowed []string
+}
+
+func (c Config) validate() (*settings, error) {
+	s := &settings{Config: c}
+	if c.AppID == "" {
+		return nil, &ConfigError{"AppID", "required"}
+	}
+	if !isCookieToken(c.AppID) {
+		return nil, &ConfigError{"AppID", "must contain only letters, digits and -_. (it names the cookie)"}
+	}
+	if c.AppSecret == "" {
+		return nil, &ConfigError{"AppSecret", "required (a Traditional web app's secret)"}
+	}
+
+	ep, err := parseAbsoluteURL(c.Endpoint)
+	if err != nil {
+		return nil, &ConfigError{"Endpoint", err.Error()}
+	}
+	if ep.Scheme == "http" && !isLoopback(ep.Hostname()) && !c.InsecureAllowHTTPEndpoint {
+		return nil, &ConfigError{"Endpoint", "http:// is allowed only for loopback hosts; use https:// (or set InsecureAllowHTTPEndpoint for a closed test network)"}
+	}
+	s.endpoint = ep
+	s.Endpoint = ep.String()
+	s.issuer = s.Endpoint + "/oidc"
+
+	base, err := parseAbsoluteURL(c.BaseURL)
+	if err != nil {
+		return nil, &ConfigError{"BaseURL", err.Error()}
+	}
+	s.BaseURL = base.String()
+	s.baseOrigin = base.Scheme + "://" + base.Host
+	s.secure = c.CookieSecure || base.Scheme == "https"
+
+	if len(c.CookieSecret) < minCookieSecretLen {
+		return nil, &ConfigError{"CookieSecret", fmt.Sprintf("must be at least %d characters", minCookieSecretLen)}
+	}
+	s.cookieSecrets = []string{c.CookieSecret}
+	for i, p := range c.PreviousCookieSecrets {
+		if len(p) < minCookieSecretLen {
+			return nil, &ConfigError{fmt.Sprintf("PreviousCookieSecrets[%d]", i), fmt.Sprintf("must be at least %d characters", minCookieSecretLen)}
+		}
+		s.cookieSecrets = append(s.cookieSecrets, p)
+	}
+
+	for _, p := range []struct {
+		field string
+		val   *string
+		def   string
+	}{{"SignInPath", &s.SignInPath, "/sign-in"}, {"CallbackPath", &s.CallbackPath, "/callback"}, {"SignOutPath", &s.SignOutPath, "/sign-out"}} {
+		if *p.val == "" {
+			*p.val = p.def
+		}
+		if !strings.HasPrefix(*p.val, "/") || strings.ContainsAny(*p.val, "?#") {
+			return nil, &ConfigError{p.field, "must be a path starting with /"}
+		}
+	}
+	s.redirectURI = s.BaseURL + s.CallbackPath
+
+	if s.PostLogoutRedirectURI == "" {
+		s.PostLogoutRedirectURI = s.BaseURL + "/"
+	} else if _, err := parseAbsoluteURL(s.PostLogoutRedirectURI); err != nil {
+		return nil, &ConfigError{"PostLogoutRedirectURI", err.Error()}
+	}
+
+	if s.Prompt == "" {
+		s.Prompt = PromptConsent
+	}
+	if err := validatePrompt(s.Prompt); err != nil {
+		return nil, &ConfigError{"Prompt", err.Error()}
+	}
+
+	for _, sc := range c.Scopes {
+		if sc == "" || strings.ContainsAny(sc, " \t\r\n\"\\") {
+			return nil, &ConfigError{"Scopes", fmt.Sprintf("invalid scope %q", sc)}
+		}
+	}
+	s.scopes = normalizeScopes(c.Scopes)
+	for _, r := range c.Resources {
+		if err := validateResource(r); err != nil {
+			return nil, &ConfigError{"Resources", err.Error()}
+		}
+	}
+	s.resources = normalizeResources(c.Scopes, c.Resources)
+
+	if s.ClockSkew < 0 {
+		return nil, &ConfigError{"ClockSkew", "must not be negative"}
+	}
+	if s.ClockSkew == 0 {
+		s.ClockSkew = defaultClockSkew
+	}
+	if s.SessionMaxAge < 0 {
+		return nil, &ConfigError{"SessionMaxAge", "must not be negative"}
+	}
+	if s.SessionMaxAge == 0 {
+		s.SessionMaxAge = defaultSessionMaxAge
+	}
+	if s.MaxPendingSignIns < 0 {
+		return nil, &ConfigError{"MaxPendingSignIns", "must not be negative"}
+	}
+	if s.MaxPendingSignIns == 0 {
+		s.MaxPendingSignIns = defaultMaxPending
+	}
+
+	if len(c.IDTokenSigningAlgs) == 0 {
+		s.signingAllowed = defaultSigningAlgs
+	} else {
+		for _, a := range c.IDTokenSigningAlgs {
+			if !slices.Contains(defaultSigningAlgs, a) {
+				return nil, &ConfigError{"IDTokenSigningAlgs", fmt.Sprintf("%q is not an allowed asymmetric algorithm", a)}
+			}
+		}
+		s.signingAllowed = slices.Clone(c.IDTokenSigningAlgs)
+	}
+
+	if s.HTTPClient == nil {
+		s.HTTPClient = &http.Client{Timeout: defaultHTTPTimeout}
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	return s, nil
+}
+
+// normalizeScopes returns "openid offline_access profile" followed by the
+// user's scopes, de-duplicated, in order: what @logto/js sends.
+func normalizeScopes(user []string) []string {
+	out := []string{ReservedScopeOpenID, ReservedScopeOfflineAccess, UserScopeProfile}
+	for _, s := range user {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// normalizeResources de-duplicates the resources and adds the organizations
+// resource when the organizations scope is requested.
+func normalizeResources(scopes, resources []string) []string {
+	var out []string
+	for _, r := range resources {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	if slices.Contains(scopes, UserScopeOrganizations) && !slices.Contains(out, ReservedResourceOrganizations) {
+		out = append(out, ReservedResourceOrganizations)
+	}
+	return out
+}
+
+func validatePrompt(p string) error {
+	for _, v := range strings.Fields(p) {
+		switch v {
+		case PromptConsent, PromptLogin, PromptNone, "select_account":
+		default:
+			return fmt.Errorf("unknown prompt %q (want consent, login or none)", v)
+		}
+	}
+	if strings.TrimSpace(p) == "" {
+		return fmt.Errorf("empty")
+	}
+	return nil
+}
+
+func validateResource(r string) error {
+	u, err := url.Parse(r)
+	if err != nil || u.Scheme == "" || u.Fragment != "" || strings.ContainsAny(r, " \t\r\n#") {
+		return fmt.Errorf("resource %q must be an absolute URI without fragment (RFC 8707)", r)
+	}
+	return nil
+}
+
+func parseAbsoluteURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, fmt.Errorf("required")
+	}
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("not a URL: %v", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("must be an http:// or https:// URL")
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("must include a host")
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("must not contain a query, fragment or user info")
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func isCookieToken(s string) bool {
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+		default:
+			return false
+		}
+	}
+	return s != ""
+}

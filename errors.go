@@ -1,0 +1,247 @@
+package logto
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"unicode"
+)
+
+// Sentinel errors. Every error returned by this package matches exactly one of
+// them with [errors.Is]; the typed errors below carry the details.
+var (
+	// ErrInvalidConfig: [New] was given a Config it cannot work with. See [ConfigError].
+	ErrInvalidConfig = errors.New("logto: invalid config")
+	// ErrInvalidCallback: the browser delivered a callback that does not belong to a
+	// live sign-in transaction (missing or unknown state, replay, duplicate
+	// parameters, issuer mix-up). HTTP 400. See [CallbackError].
+	ErrInvalidCallback = errors.New("logto: invalid callback")
+	// ErrAuthorization: Logto answered the authorization request with an OAuth error
+	// (for example the user cancelled). HTTP 401. See [AuthorizationError].
+	ErrAuthorization = errors.New("logto: authorization failed")
+	// ErrProviderResponse: Logto (or something pretending to be it) answered a
+	// back-channel request with something unusable: an HTTP error, bad JSON, an ID
+	// token that fails verification, invalid_grant. HTTP 502. See [ProviderError].
+	ErrProviderResponse = errors.New("logto: invalid provider response")
+	// ErrProviderUnavailable: Logto could not be reached. HTTP 503.
+	ErrProviderUnavailable = errors.New("logto: provider unavailable")
+	// ErrProviderTimeout: Logto did not answer in time. HTTP 504.
+	ErrProviderTimeout = errors.New("logto: provider timeout")
+	// ErrNotAuthenticated: the request carries no usable session. HTTP 401.
+	ErrNotAuthenticated = errors.New("logto: not authenticated")
+	// ErrCSRF: a state-changing request (sign-out) came from another origin. HTTP 403.
+	ErrCSRF = errors.New("logto: cross-origin request rejected")
+	// ErrMethodNotAllowed: for example GET on the sign-out endpoint. HTTP 405.
+	ErrMethodNotAllowed = errors.New("logto: method not allowed")
+	// ErrSessionTooLarge: the session does not fit in the cookie budget even when
+	// split into chunks. HTTP 500: the app asks for too many tokens.
+	ErrSessionTooLarge = errors.New("logto: session too large for cookies")
+	// ErrInvalidSignInOptions: [SignInOptions] carry a value Logto would reject or
+	// that would override a protocol parameter. HTTP 500 (a programming error).
+	ErrInvalidSignInOptions = errors.New("logto: invalid sign-in options")
+)
+
+// ConfigError names the [Config] field that [New] rejected.
+type ConfigError struct {
+	Field  string // e.g. "CookieSecret"
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("logto: invalid config: %s: %s", e.Field, e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidConfig) true.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// Reason is a fine-grained, stable cause of a rejected callback or provider
+// response, in the vocabulary of conformance test suites.
+type Reason string
+
+// Callback reasons (HTTP 400).
+const (
+	ReasonStateMissing       Reason = "state_missing"
+	ReasonStateMismatch      Reason = "state_mismatch" // unknown, expired, replayed or tampered transaction
+	ReasonDuplicateParameter Reason = "duplicate_parameter"
+	ReasonIssuerMissing      Reason = "iss_missing"
+	ReasonIssuerMismatch     Reason = "iss_mismatch"
+	ReasonCodeMissing        Reason = "code_missing"
+)
+
+// Provider response reasons (HTTP 502 unless the kind says otherwise).
+const (
+	ReasonDiscovery      Reason = "discovery"
+	ReasonHTTPStatus     Reason = "http_status"
+	ReasonOAuthError     Reason = "oauth_error" // the provider answered with an OAuth error such as invalid_grant
+	ReasonInvalidJSON    Reason = "invalid_json"
+	ReasonMissingIDToken Reason = "missing_id_token"
+	ReasonTokenType      Reason = "token_type"
+	ReasonSignature      Reason = "signature" // bad signature, unknown kid, disallowed alg
+	ReasonIssuer         Reason = "iss"
+	ReasonAudience       Reason = "aud"
+	ReasonAuthorizedParty Reason = "azp"
+	ReasonSubject        Reason = "sub"
+	ReasonExpired        Reason = "exp"
+	ReasonIssuedAt       Reason = "iat"
+	ReasonNotBefore      Reason = "nbf"
+	ReasonNonce          Reason = "nonce"
+	ReasonNetwork        Reason = "network"
+	ReasonTimeout        Reason = "timeout"
+)
+
+// CallbackError is an invalid callback request. It matches [ErrInvalidCallback].
+type CallbackError struct {
+	Reason Reason
+}
+
+func (e *CallbackError) Error() string {
+	return "logto: invalid callback: " + string(e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidCallback) true.
+func (e *CallbackError) Unwrap() error { return ErrInvalidCallback }
+
+// AuthorizationError is an OAuth error response delivered to the callback with a
+// valid state (RFC 6749 section 4.1.2.1), e.g. Code "access_denied". Description
+// and URI come from the browser: treat them as untrusted text. It matches
+// [ErrAuthorization].
+type AuthorizationError struct {
+	Code        string
+	Description string
+	URI         string
+}
+
+func (e *AuthorizationError) Error() string {
+	s := "logto: authorization failed: " + sanitize(e.Code, 64)
+	if e.Description != "" {
+		s += ": " + sanitize(e.Description, 200)
+	}
+	return s
+}
+
+// Unwrap makes errors.Is(err, ErrAuthorization) true.
+func (e *AuthorizationError) Unwrap() error { return ErrAuthorization }
+
+// ProviderError describes a failed back-channel exchange with Logto. It matches
+// [ErrProviderResponse], [ErrProviderUnavailable] or [ErrProviderTimeout]
+// depending on the failure, and unwraps to the underlying cause.
+//
+// Its fields never hold a token, code or secret; Code and Description are the
+// provider's OAuth error and error_description (Logto's fixed texts, e.g.
+// "invalid_grant" / "grant request is invalid").
+type ProviderError struct {
+	Stage       string // "discovery", "jwks", "token", "id_token", "userinfo", "revocation"
+	Reason      Reason
+	StatusCode  int    // HTTP status of the provider's answer, 0 if none
+	Code        string // OAuth "error", e.g. "invalid_grant"
+	Description string // OAuth "error_description"
+	Err         error  // underlying cause, may be nil
+}
+
+func (e *ProviderError) Error() string {
+	var b strings.Builder
+	b.WriteString("logto: provider ")
+	b.WriteString(e.Stage)
+	b.WriteString(": ")
+	b.WriteString(string(e.Reason))
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, " (HTTP %d)", e.StatusCode)
+	}
+	if e.Code != "" {
+		b.WriteString(": " + sanitize(e.Code, 64))
+	}
+	if e.Description != "" {
+		b.WriteString(": " + sanitize(e.Description, 200))
+	}
+	if e.Err != nil {
+		b.WriteString(": " + sanitize(e.Err.Error(), 300))
+	}
+	return b.String()
+}
+
+// Unwrap returns the kind sentinel and the cause.
+func (e *ProviderError) Unwrap() []error {
+	kind := ErrProviderResponse
+	switch e.Reason {
+	case ReasonNetwork:
+		kind = ErrProviderUnavailable
+	case ReasonTimeout:
+		kind = ErrProviderTimeout
+	}
+	if e.Err == nil {
+		return []error{kind}
+	}
+	return []error{kind, e.Err}
+}
+
+// providerFailure classifies a transport-level error from stage into a
+// *ProviderError (timeout, unreachable) or wraps it as a bad response.
+func providerFailure(stage string, err error, fallback Reason) *ProviderError {
+	var pe *ProviderError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return &ProviderError{Stage: stage, Reason: ReasonTimeout, Err: err}
+	case isNetworkError(err):
+		return &ProviderError{Stage: stage, Reason: ReasonNetwork, Err: err}
+	}
+	return &ProviderError{Stage: stage, Reason: fallback, Err: err}
+}
+
+func isNetworkError(err error) bool {
+	var oe *net.OpError
+	var de *net.DNSError
+	return errors.As(err, &oe) || errors.As(err, &de)
+}
+
+// StatusCode maps an error from this package to the HTTP status a handler
+// should answer with, following the table in the package documentation.
+// A user-caused failure is never a 5xx.
+func StatusCode(err error) int {
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.Is(err, ErrInvalidCallback):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrAuthorization), errors.Is(err, ErrNotAuthenticated):
+		return http.StatusUnauthorized
+	case errors.Is(err, ErrCSRF):
+		return http.StatusForbidden
+	case errors.Is(err, ErrMethodNotAllowed):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, ErrProviderTimeout):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, ErrProviderUnavailable):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrProviderResponse):
+		return http.StatusBadGateway
+	case errors.Is(err, context.Canceled):
+		return 499 // client went away; nobody reads this status
+	}
+	return http.StatusInternalServerError
+}
+
+// sanitize makes untrusted text safe to log or show: control characters
+// (CR/LF included) become spaces and the result is capped at max runes.
+func sanitize(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == max {
+			b.WriteString("…")
+			break
+		}
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			r = ' '
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}

@@ -1,0 +1,139 @@
+package seal
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxSetCookieBytes is the browser limit for one Set-Cookie line (name, value
+// and attributes), RFC 6265 section 6.1.
+const MaxSetCookieBytes = 4096
+
+// ErrTooLarge means a value needs more chunks than allowed.
+var ErrTooLarge = errors.New("seal: value too large for cookies")
+
+// Chunked writes a value as one cookie named Base.Name when it fits in
+// MaxSetCookieBytes, otherwise as cookies Name.0, Name.1, ... each within the
+// limit. A missing or foreign chunk yields a value that fails to open.
+type Chunked struct {
+	Base      http.Cookie // name and attributes; Value ignored
+	MaxChunks int
+}
+
+// Read reassembles the value from the request, "" if absent.
+func (c Chunked) Read(r *http.Request) string {
+	if v := first(r, c.Base.Name); v != "" {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < c.MaxChunks; i++ {
+		v := first(r, c.chunkName(i))
+		if v == "" {
+			break
+		}
+		b.WriteString(v)
+	}
+	return b.String()
+}
+
+// Present reports whether the request carries the cookie or any chunk of it.
+func (c Chunked) Present(r *http.Request) bool {
+	return len(c.names(r)) > 0
+}
+
+// Write sets value, splitting it when needed, and expires every cookie of this
+// family the request carried that the new value does not use.
+func (c Chunked) Write(w http.ResponseWriter, r *http.Request, value string) error {
+	var cookies []*http.Cookie
+	single := c.Base
+	single.Value = value
+	if len(single.String()) <= MaxSetCookieBytes {
+		cookies = append(cookies, &single)
+	} else {
+		probe := c.Base
+		probe.Name = c.chunkName(c.MaxChunks)
+		room := MaxSetCookieBytes - len(probe.String())
+		if room <= 0 {
+			return ErrTooLarge
+		}
+		n := (len(value) + room - 1) / room
+		if n > c.MaxChunks {
+			return ErrTooLarge
+		}
+		for i := 0; i < n; i++ {
+			part := c.Base
+			part.Name = c.chunkName(i)
+			part.Value = value[i*room : min(len(value), (i+1)*room)]
+			cookies = append(cookies, &part)
+		}
+	}
+	keep := make(map[string]bool, len(cookies))
+	for _, ck := range cookies {
+		keep[ck.Name] = true
+		http.SetCookie(w, ck)
+	}
+	for _, name := range c.names(r) {
+		if !keep[name] {
+			c.expire(w, name)
+		}
+	}
+	return nil
+}
+
+// Clear expires every cookie of this family the request carried (and the
+// unchunked name, in case the browser holds one the request did not show).
+func (c Chunked) Clear(w http.ResponseWriter, r *http.Request) {
+	seen := map[string]bool{}
+	for _, name := range append([]string{c.Base.Name}, c.names(r)...) {
+		if !seen[name] {
+			seen[name] = true
+			c.expire(w, name)
+		}
+	}
+}
+
+func (c Chunked) expire(w http.ResponseWriter, name string) {
+	ck := c.Base
+	ck.Name = name
+	ck.Value = ""
+	ck.MaxAge = -1
+	ck.Expires = time.Time{}
+	http.SetCookie(w, &ck)
+}
+
+func (c Chunked) chunkName(i int) string { return c.Base.Name + "." + strconv.Itoa(i) }
+
+// names lists the cookie names of this family present in the request.
+func (c Chunked) names(r *http.Request) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, ck := range r.Cookies() {
+		if seen[ck.Name] {
+			continue
+		}
+		if ck.Name == c.Base.Name {
+			seen[ck.Name] = true
+			out = append(out, ck.Name)
+			continue
+		}
+		if rest, ok := strings.CutPrefix(ck.Name, c.Base.Name+"."); ok {
+			if _, err := strconv.Atoi(rest); err == nil {
+				seen[ck.Name] = true
+				out = append(out, ck.Name)
+			}
+		}
+	}
+	return out
+}
+
+func first(r *http.Request, name string) string {
+	for _, ck := range r.CookiesNamed(name) {
+		if ck.Value != "" {
+			return ck.Value
+		}
+	}
+	return ""
+}

@@ -1,0 +1,63 @@
+package logto
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Middleware reads the session once per request and stores the [Context] in
+// the request context, where [FromContext] finds it.
+func (c *Client) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lc, err := c.GetContext(w, r)
+		if err != nil {
+			c.handleError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), lc)))
+	})
+}
+
+// RequireAuth lets only signed-in requests through (and stores the [Context]
+// like Middleware). Others get a redirect to the sign-in path, returning to
+// the current URL afterwards, when they are page navigations (GET or HEAD
+// accepting text/html), and 401 with a JSON body otherwise.
+func (c *Client) RequireAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lc, err := c.GetContext(w, r)
+		if err != nil {
+			c.handleError(w, r, err)
+			return
+		}
+		if lc.IsAuthenticated {
+			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), lc)))
+			return
+		}
+		noStore(w)
+		if isPageRequest(r) {
+			http.Redirect(w, r, c.signInLocation(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"error":"not_authenticated","message":"sign in required"}` + "\n"))
+	})
+}
+
+// signInLocation is the sign-in path with a returnTo parameter.
+func (c *Client) signInLocation(returnTo string) string {
+	base, _ := url.Parse(c.cfg.BaseURL)
+	loc := strings.TrimRight(base.Path, "/") + c.cfg.SignInPath
+	if rt := safeReturnTo(returnTo); rt != "/" {
+		loc += "?returnTo=" + url.QueryEscape(rt)
+	}
+	return loc
+}
+
+func isPageRequest(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}

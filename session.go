@@ -1,0 +1,152 @@
+package logto
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/logto-go/logto/internal/seal"
+)
+
+// session is what a signed-in browser carries, sealed. The access-token map is
+// keyed like @logto/next: "@" (the OIDC token), "@<resource>", "@#<org>",
+// "@<resource>#<org>".
+type session struct {
+	Version      int                         `json:"v"`
+	IDToken      string                      `json:"idToken"`
+	RefreshToken string                      `json:"refreshToken,omitempty"`
+	AccessTokens map[string]accessTokenEntry `json:"accessTokens,omitempty"`
+	CreatedAt    int64                       `json:"createdAt"` // unix seconds
+	ExpiresAt    int64                       `json:"expiresAt"` // unix seconds, by Config.Now
+}
+
+const sessionVersion = 1
+
+// accessTokenEntry mirrors @logto/next's {token, scope, expiresAt}.
+type accessTokenEntry struct {
+	Token     string `json:"token"`
+	Scope     string `json:"scope"`
+	ExpiresAt int64  `json:"expiresAt"` // unix seconds
+}
+
+// accessTokenKey builds the @logto/next cache key for a resource and organization.
+func accessTokenKey(resource, organizationID string) string {
+	k := "@" + resource
+	if organizationID != "" {
+		k += "#" + organizationID
+	}
+	return k
+}
+
+// LogValue keeps tokens out of logs.
+func (s *session) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Int64("created_at", s.CreatedAt),
+		slog.Int("access_tokens", len(s.AccessTokens)),
+		slog.Bool("refresh_token", s.RefreshToken != ""),
+	)
+}
+
+// errNoSession: the request carries no session. errBadSession: it carries one
+// that cannot be used (tampered, truncated, expired, foreign): signed out.
+var (
+	errNoSession  = errors.New("logto: no session")
+	errBadSession = errors.New("logto: unusable session")
+)
+
+// sessionStore persists sessions per browser. The cookie store seals the whole
+// session into chunked cookies; a server-side store can implement the same
+// interface and keep only an ID in the cookie.
+type sessionStore interface {
+	// Load returns the session, errNoSession, or errBadSession.
+	Load(r *http.Request) (*session, error)
+	// Save writes s for the browser; it replaces any earlier session.
+	Save(w http.ResponseWriter, r *http.Request, s *session) error
+	// Delete forgets the browser's session and clears its cookies.
+	Delete(w http.ResponseWriter, r *http.Request)
+}
+
+// maxSessionChunks bounds the number of session cookies (about 47 KB).
+const maxSessionChunks = 12
+
+// cookieStore is the default sessionStore: the sealed session lives in
+// cookies named logto_<AppID> (or logto_<AppID>.0, .1, ... when it needs
+// more than one cookie).
+type cookieStore struct {
+	codec  *seal.Codec
+	cookie seal.Chunked
+	now    func() time.Time
+}
+
+func newCookieStore(cfg *settings) (*cookieStore, error) {
+	name := "logto_" + cfg.AppID
+	codec, err := seal.New(cfg.cookieSecrets, "session|"+cfg.AppID, cfg.SessionMaxAge)
+	if err != nil {
+		return nil, err
+	}
+	return &cookieStore{
+		codec: codec,
+		cookie: seal.Chunked{
+			Base: http.Cookie{
+				Name: name, Path: "/", HttpOnly: true, Secure: cfg.secure,
+				SameSite: http.SameSiteLaxMode, MaxAge: int(cfg.SessionMaxAge / time.Second),
+			},
+			MaxChunks: maxSessionChunks,
+		},
+		now: cfg.Now,
+	}, nil
+}
+
+func (s *cookieStore) Load(r *http.Request) (*session, error) {
+	raw := s.cookie.Read(r)
+	if raw == "" {
+		if s.cookie.Present(r) {
+			return nil, errBadSession // chunks without a head, or empty values
+		}
+		return nil, errNoSession
+	}
+	var sess session
+	if err := s.codec.Open(s.cookie.Base.Name, raw, &sess); err != nil {
+		return nil, errBadSession
+	}
+	if sess.Version != sessionVersion || sess.IDToken == "" || s.now().Unix() >= sess.ExpiresAt {
+		return nil, errBadSession
+	}
+	return &sess, nil
+}
+
+func (s *cookieStore) Save(w http.ResponseWriter, r *http.Request, sess *session) error {
+	sess.Version = sessionVersion
+	raw, err := s.codec.Seal(s.cookie.Base.Name, sess)
+	if err != nil {
+		return err
+	}
+	if err := s.cookie.Write(w, r, raw); err != nil {
+		if errors.Is(err, seal.ErrTooLarge) {
+			return ErrSessionTooLarge
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *cookieStore) Delete(w http.ResponseWriter, r *http.Request) {
+	s.cookie.Clear(w, r)
+}
+
+// loadSession loads the request's session; an unusable one is cleared (when
+// w is not nil) and reported as no session.
+func (c *Client) loadSession(w http.ResponseWriter, r *http.Request) (*session, bool) {
+	sess, err := c.store.Load(r)
+	switch {
+	case err == nil:
+		return sess, true
+	case errors.Is(err, errBadSession):
+		c.cfg.Logger.Debug("logto: discarding unusable session cookie")
+		if w != nil {
+			c.store.Delete(w, r)
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,92 @@
+package logto
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// SignOut ends the session: it accepts only a same-origin POST (GET → 405
+// [ErrMethodNotAllowed], cross-origin → 403 [ErrCSRF], checked with
+// [http.CrossOriginProtection]), clears every session cookie, revokes the
+// refresh token at Logto (a failure is logged, not fatal), and redirects (303)
+// to Logto's end-session endpoint with client_id, id_token_hint (while the ID
+// token is valid), post_logout_redirect_uri and a fresh state. Logto then
+// ends its own session and sends the browser to [Config.PostLogoutRedirectURI].
+func (c *Client) SignOut(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return ErrMethodNotAllowed
+	}
+	if err := c.csrf.Check(r); err != nil {
+		return fmt.Errorf("%w: %v", ErrCSRF, err)
+	}
+	noStore(w)
+	sess, _ := c.loadSession(nil, r)
+	c.store.Delete(w, r)
+
+	p, err := c.provider(r.Context())
+	if err != nil {
+		return err
+	}
+	var idTokenHint string
+	if sess != nil {
+		if sess.RefreshToken != "" {
+			c.revoke(r.Context(), p, sess.RefreshToken, "refresh_token")
+		}
+		var claims struct {
+			Exp int64 `json:"exp"`
+		}
+		if decodeJWTClaims(sess.IDToken, &claims) == nil && c.cfg.Now().Unix() < claims.Exp {
+			idTokenHint = sess.IDToken
+		}
+	}
+	if p.endSessionEndpoint == "" {
+		c.cfg.Logger.Warn("logto: provider has no end_session_endpoint; signed out locally only")
+		http.Redirect(w, r, c.cfg.PostLogoutRedirectURI, http.StatusSeeOther)
+		return nil
+	}
+	var q orderedQuery
+	q.add("client_id", c.cfg.AppID)
+	if idTokenHint != "" {
+		q.add("id_token_hint", idTokenHint)
+	}
+	q.add("post_logout_redirect_uri", c.cfg.PostLogoutRedirectURI)
+	q.add("state", randomToken())
+	sep := "?"
+	if strings.Contains(p.endSessionEndpoint, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, p.endSessionEndpoint+sep+q.String(), http.StatusSeeOther)
+	return nil
+}
+
+// revoke asks Logto to revoke token (RFC 7009) with client_secret_basic. A
+// failure is logged: the local session is gone either way.
+func (c *Client) revoke(ctx context.Context, p *provider, token, hint string) {
+	if p.revocationEndpoint == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.httpTimeout())
+	defer cancel()
+	form := url.Values{"token": {token}, "token_type_hint": {hint}, "client_id": {c.cfg.AppID}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.revocationEndpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(c.cfg.AppID), url.QueryEscape(c.cfg.AppSecret))
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.cfg.Logger.Warn("logto: token revocation failed", "err", providerFailure("revocation", err, ReasonNetwork).Error())
+		return
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		c.cfg.Logger.Warn("logto: token revocation failed", "status", resp.StatusCode)
+	}
+}
