@@ -54,8 +54,9 @@ type Config struct {
 	// [PromptConsent]: Logto issues refresh tokens only with consent.
 	Prompt string
 
-	// Paths served by [Client.Handler]; CallbackPath is also the path of the
-	// redirect URI registered in Logto (BaseURL + CallbackPath).
+	// Paths served by [Client.Handler], below BaseURL's path: with BaseURL
+	// "https://example.com/app" the callback is "/app/callback". The redirect
+	// URI to register in Logto is BaseURL + CallbackPath.
 	SignInPath   string // default "/sign-in"
 	CallbackPath string // default "/callback"
 	SignOutPath  string // default "/sign-out"
@@ -71,7 +72,7 @@ type Config struct {
 	Now func() time.Time
 
 	// Logger receives operational events. It never receives a token, code or
-	// secret. Default slog.Default().
+	// secret. nil discards them.
 	Logger *slog.Logger
 
 	// ErrorHandler renders failures of the handlers mounted by [Client.Handler].
@@ -170,6 +171,7 @@ func redacted(s string) string {
 type settings struct {
 	Config
 	endpoint       *url.URL
+	basePath       string // BaseURL's path, without trailing slash
 	issuer         string
 	redirectURI    string
 	baseOrigin     string
@@ -209,6 +211,7 @@ func (c Config) validate() (*settings, error) {
 	}
 	s.BaseURL = base.String()
 	s.baseOrigin = base.Scheme + "://" + base.Host
+	s.basePath = strings.TrimRight(base.Path, "/")
 	s.secure = c.CookieSecure || base.Scheme == "https"
 
 	if len(c.CookieSecret) < minCookieSecretLen {
@@ -299,7 +302,7 @@ func (c Config) validate() (*settings, error) {
 		s.Now = time.Now
 	}
 	if s.Logger == nil {
-		s.Logger = slog.Default()
+		s.Logger = slog.New(slog.DiscardHandler)
 	}
 	return s, nil
 }

@@ -73,23 +73,23 @@ const (
 
 // Provider response reasons (HTTP 502 unless the kind says otherwise).
 const (
-	ReasonDiscovery      Reason = "discovery"
-	ReasonHTTPStatus     Reason = "http_status"
-	ReasonOAuthError     Reason = "oauth_error" // the provider answered with an OAuth error such as invalid_grant
-	ReasonInvalidJSON    Reason = "invalid_json"
-	ReasonMissingIDToken Reason = "missing_id_token"
-	ReasonTokenType      Reason = "token_type"
-	ReasonSignature      Reason = "signature" // bad signature, unknown kid, disallowed alg
-	ReasonIssuer         Reason = "iss"
-	ReasonAudience       Reason = "aud"
+	ReasonDiscovery       Reason = "discovery"
+	ReasonHTTPStatus      Reason = "http_status"
+	ReasonOAuthError      Reason = "oauth_error" // the provider answered with an OAuth error such as invalid_grant
+	ReasonInvalidJSON     Reason = "invalid_json"
+	ReasonMissingIDToken  Reason = "missing_id_token"
+	ReasonTokenType       Reason = "token_type"
+	ReasonSignature       Reason = "signature" // bad signature, unknown kid, disallowed alg
+	ReasonIssuer          Reason = "iss"
+	ReasonAudience        Reason = "aud"
 	ReasonAuthorizedParty Reason = "azp"
-	ReasonSubject        Reason = "sub"
-	ReasonExpired        Reason = "exp"
-	ReasonIssuedAt       Reason = "iat"
-	ReasonNotBefore      Reason = "nbf"
-	ReasonNonce          Reason = "nonce"
-	ReasonNetwork        Reason = "network"
-	ReasonTimeout        Reason = "timeout"
+	ReasonSubject         Reason = "sub"
+	ReasonExpired         Reason = "exp"
+	ReasonIssuedAt        Reason = "iat"
+	ReasonNotBefore       Reason = "nbf"
+	ReasonNonce           Reason = "nonce"
+	ReasonNetwork         Reason = "network"
+	ReasonTimeout         Reason = "timeout"
 )
 
 // CallbackError is an invalid callback request. It matches [ErrInvalidCallback].

@@ -8,24 +8,27 @@ import (
 )
 
 // Handler serves the sign-in, callback and sign-out endpoints at
-// [Config.SignInPath] (GET, optional ?returnTo=/path), [Config.CallbackPath]
-// (GET) and [Config.SignOutPath] (POST). Failures go to [Config.ErrorHandler].
+// [Client.SignInPath] (GET, optional ?returnTo=/path), [Client.CallbackPath]
+// (GET) and [Client.SignOutPath] (POST). Failures go to [Config.ErrorHandler].
 // Mount it at "/" of a mux, or route those paths to it; other paths get 404.
+//
+// Sign-in answers GET only: a HEAD from a link prefetcher must not start a
+// transaction and push real ones out.
 func (c *Client) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(c.cfg.SignInPath, func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
+	mux.HandleFunc(c.SignInPath(), func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
 			c.handleError(w, r, ErrMethodNotAllowed)
 			return
 		}
-		if err := c.SignIn(w, r, SignInOptions{ReturnTo: r.URL.Query().Get("returnTo")}); err != nil {
+		if err := c.SignIn(w, r, &SignInOptions{ReturnTo: r.URL.Query().Get("returnTo")}); err != nil {
 			c.handleError(w, r, err)
 		}
 	})
-	mux.HandleFunc(c.cfg.CallbackPath, func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
+	mux.HandleFunc(c.CallbackPath(), func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
 			c.handleError(w, r, ErrMethodNotAllowed)
 			return
 		}
@@ -33,13 +36,23 @@ func (c *Client) Handler() http.Handler {
 			c.handleError(w, r, err)
 		}
 	})
-	mux.HandleFunc(c.cfg.SignOutPath, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(c.SignOutPath(), func(w http.ResponseWriter, r *http.Request) {
 		if err := c.SignOut(w, r); err != nil {
 			c.handleError(w, r, err)
 		}
 	})
 	return mux
 }
+
+// SignInPath is the path Handler serves sign-in at: BaseURL's path +
+// [Config.SignInPath]. Link to it from pages.
+func (c *Client) SignInPath() string { return c.cfg.basePath + c.cfg.SignInPath }
+
+// CallbackPath is the path of the redirect URI: BaseURL's path + [Config.CallbackPath].
+func (c *Client) CallbackPath() string { return c.cfg.basePath + c.cfg.CallbackPath }
+
+// SignOutPath is the path a sign-out form posts to: BaseURL's path + [Config.SignOutPath].
+func (c *Client) SignOutPath() string { return c.cfg.basePath + c.cfg.SignOutPath }
 
 func (c *Client) handleError(w http.ResponseWriter, r *http.Request, err error) {
 	if c.cfg.ErrorHandler != nil {

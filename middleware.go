@@ -47,8 +47,7 @@ func (c *Client) RequireAuth(next http.Handler) http.Handler {
 
 // signInLocation is the sign-in path with a returnTo parameter.
 func (c *Client) signInLocation(returnTo string) string {
-	base, _ := url.Parse(c.cfg.BaseURL)
-	loc := strings.TrimRight(base.Path, "/") + c.cfg.SignInPath
+	loc := c.SignInPath()
 	if rt := safeReturnTo(returnTo); rt != "/" {
 		loc += "?returnTo=" + url.QueryEscape(rt)
 	}

@@ -52,11 +52,11 @@ const (
 // discovery fetches the provider metadata lazily, caches it, and retries after
 // a failure.
 type discovery struct {
-	mu        sync.Mutex
-	cached    *provider
-	failure   error
-	failedAt  time.Time
-	group     singleflight.Group
+	mu       sync.Mutex
+	cached   *provider
+	failure  error
+	failedAt time.Time
+	group    singleflight.Group
 }
 
 // provider returns the discovered metadata, fetching it if needed.

@@ -119,16 +119,13 @@ func (s *cookieStore) Load(r *http.Request) (*session, error) {
 func (s *cookieStore) Save(w http.ResponseWriter, r *http.Request, sess *session) error {
 	sess.Version = sessionVersion
 	raw, err := s.codec.Seal(s.cookie.Base.Name, sess)
-	if err != nil {
-		return err
+	if err == nil {
+		err = s.cookie.Write(w, r, raw)
 	}
-	if err := s.cookie.Write(w, r, raw); err != nil {
-		if errors.Is(err, seal.ErrTooLarge) {
-			return ErrSessionTooLarge
-		}
-		return err
+	if errors.Is(err, seal.ErrTooLarge) {
+		return ErrSessionTooLarge
 	}
-	return nil
+	return err
 }
 
 func (s *cookieStore) Delete(w http.ResponseWriter, r *http.Request) {

@@ -109,10 +109,10 @@ func (o *SignInOptions) validate() error {
 
 // SignIn starts a sign-in: it stores a new transaction (state, nonce, PKCE
 // verifier) in its own sealed cookie and redirects the browser to Logto's
-// authorization endpoint with 302 Found.
+// authorization endpoint with 302 Found. opts may be nil.
 //
 // It fails only when discovery fails (503/504/502) or opts are invalid.
-func (c *Client) SignIn(w http.ResponseWriter, r *http.Request, opts SignInOptions) error {
+func (c *Client) SignIn(w http.ResponseWriter, r *http.Request, opts *SignInOptions) error {
 	u, err := c.SignInURL(w, r, opts)
 	if err != nil {
 		return err
@@ -124,7 +124,10 @@ func (c *Client) SignIn(w http.ResponseWriter, r *http.Request, opts SignInOptio
 
 // SignInURL is SignIn without the redirect: it sets the transaction cookie on
 // w and returns the authorization URL, for apps that navigate themselves.
-func (c *Client) SignInURL(w http.ResponseWriter, r *http.Request, opts SignInOptions) (string, error) {
+func (c *Client) SignInURL(w http.ResponseWriter, r *http.Request, opts *SignInOptions) (string, error) {
+	if opts == nil {
+		opts = &SignInOptions{}
+	}
 	if err := opts.validate(); err != nil {
 		return "", err
 	}
@@ -143,7 +146,7 @@ func (c *Client) SignInURL(w http.ResponseWriter, r *http.Request, opts SignInOp
 	if err := c.tx.save(w, r, tx); err != nil {
 		return "", err
 	}
-	return c.authorizationURL(p, tx, &opts), nil
+	return c.authorizationURL(p, tx, opts), nil
 }
 
 // authorizationURL builds the request in @logto/js's parameter order, with

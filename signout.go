@@ -16,6 +16,8 @@ import (
 // to Logto's end-session endpoint with client_id, id_token_hint (while the ID
 // token is valid), post_logout_redirect_uri and a fresh state. Logto then
 // ends its own session and sends the browser to [Config.PostLogoutRedirectURI].
+// When Logto cannot be reached the user is still signed out here and sent
+// straight to PostLogoutRedirectURI.
 func (c *Client) SignOut(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -30,7 +32,10 @@ func (c *Client) SignOut(w http.ResponseWriter, r *http.Request) error {
 
 	p, err := c.provider(r.Context())
 	if err != nil {
-		return err
+		// Signed out here already; do not strand the user on an error page.
+		c.cfg.Logger.Warn("logto: signed out locally only; provider unavailable", "err", err.Error())
+		http.Redirect(w, r, c.cfg.PostLogoutRedirectURI, http.StatusSeeOther)
+		return nil
 	}
 	var idTokenHint string
 	if sess != nil {

@@ -7,6 +7,7 @@ import (
 	"crypto/hkdf"
 	"crypto/sha256"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -51,9 +52,14 @@ func New(secrets []string, purpose string, maxAge time.Duration) (*Codec, error)
 	return c, nil
 }
 
-// Seal encrypts and authenticates v for the cookie called name.
+// Seal encrypts and authenticates v for the cookie called name. A result
+// longer than 64 KB fails with ErrTooLarge.
 func (c *Codec) Seal(name string, v any) (string, error) {
-	return c.codecs[0].Encode(name, v)
+	out, err := c.codecs[0].Encode(name, v)
+	if err != nil && strings.Contains(err.Error(), "too long") {
+		return "", ErrTooLarge
+	}
+	return out, err
 }
 
 // Open authenticates and decrypts value (sealed for name) into v.

@@ -1,0 +1,492 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/logto-go/logto"
+	"github.com/logto-go/logto/logtotest"
+)
+
+const testCookieSecret = "test-cookie-secret-0123456789-abcdefghij"
+
+// browser is an http.Client with a cookie jar that does not follow redirects.
+type browser struct {
+	t *testing.T
+	c *http.Client
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{t: t, c: &http.Client{
+		Jar:           jar,
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// do sends a request and returns the response with its body read.
+func (b *browser) do(method, rawURL string, header http.Header) (*http.Response, string) {
+	b.t.Helper()
+	req, err := http.NewRequestWithContext(b.t.Context(), method, rawURL, nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, rawURL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		b.t.Fatalf("%s %s: reading body: %v", method, rawURL, err)
+	}
+	return resp, string(body)
+}
+
+func (b *browser) get(rawURL string) (*http.Response, string) {
+	b.t.Helper()
+	return b.do(http.MethodGet, rawURL, nil)
+}
+
+// location resolves the response's Location against its request URL.
+func location(t *testing.T, resp *http.Response) *url.URL {
+	t.Helper()
+	loc, err := resp.Location()
+	if err != nil {
+		t.Fatalf("%s %s: no Location (status %d): %v", resp.Request.Method, resp.Request.URL, resp.StatusCode, err)
+	}
+	return loc
+}
+
+func isRedirect(code int) bool { return code == http.StatusFound || code == http.StatusSeeOther }
+
+// lcJSON is the LogtoContext shape of /api/context.
+type lcJSON struct {
+	IsAuthenticated bool           `json:"isAuthenticated"`
+	Claims          map[string]any `json:"claims"`
+	Scopes          []string       `json:"scopes"`
+}
+
+func (b *browser) context(appURL string) lcJSON {
+	b.t.Helper()
+	resp, body := b.get(appURL + "/api/context")
+	if resp.StatusCode != http.StatusOK {
+		b.t.Fatalf("GET /api/context: status %d, want 200; body %s", resp.StatusCode, body)
+	}
+	if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+		b.t.Errorf("GET /api/context: Cache-Control %q, want %q", got, "no-store")
+	}
+	if got := resp.Header.Get("Content-Type"); !strings.HasPrefix(got, "application/json") {
+		b.t.Errorf("GET /api/context: Content-Type %q, want application/json", got)
+	}
+	var lc lcJSON
+	if err := json.Unmarshal([]byte(body), &lc); err != nil {
+		b.t.Fatalf("GET /api/context: %v; body %s", err, body)
+	}
+	return lc
+}
+
+func (b *browser) wantSignedOut(appURL string) {
+	b.t.Helper()
+	resp, body := b.get(appURL + "/")
+	if resp.StatusCode != http.StatusOK {
+		b.t.Fatalf("GET /: status %d, want 200", resp.StatusCode)
+	}
+	if !strings.Contains(body, "Sign In") || !strings.Contains(body, `href="/sign-in"`) {
+		b.t.Errorf("GET / signed out: no Sign In link in\n%s", body)
+	}
+	if strings.Contains(body, "Hello,") || strings.Contains(body, "Sign Out") {
+		b.t.Errorf("GET / signed out: page greets a user:\n%s", body)
+	}
+	lc := b.context(appURL)
+	if lc.IsAuthenticated || lc.Claims != nil {
+		b.t.Errorf("GET /api/context signed out: got %+v, want isAuthenticated false and no claims", lc)
+	}
+}
+
+// walk runs the whole contract against an app at appURL whose provider is at
+// providerURL, for the user with ID sub.
+func walk(t *testing.T, appURL, providerURL, sub string) {
+	b := newBrowser(t)
+	b.wantSignedOut(appURL)
+
+	// Sign in: the app redirects to the authorization endpoint.
+	resp, _ := b.get(appURL + "/sign-in?returnTo=/")
+	if !isRedirect(resp.StatusCode) {
+		t.Fatalf("GET /sign-in: status %d, want 302 or 303", resp.StatusCode)
+	}
+	loc := location(t, resp)
+	if want := providerURL + "/oidc/auth"; loc.Scheme+"://"+loc.Host+loc.Path != want {
+		t.Fatalf("GET /sign-in: Location %s, want %s?...", loc, want)
+	}
+
+	// Follow the provider's hops until it sends the browser back to /callback.
+	app, _ := url.Parse(appURL)
+	for hops := 0; loc.Host != app.Host; hops++ {
+		if hops == 10 {
+			t.Fatalf("still at the provider after %d hops: %s", hops, loc)
+		}
+		resp, body := b.get(loc.String())
+		if !isRedirect(resp.StatusCode) {
+			t.Fatalf("GET %s: status %d, want a redirect; body %s", loc, resp.StatusCode, body)
+		}
+		loc = location(t, resp)
+	}
+	if loc.Path != "/callback" {
+		t.Fatalf("provider redirected to %s, want /callback", loc)
+	}
+	resp, body := b.get(loc.String())
+	if !isRedirect(resp.StatusCode) {
+		t.Fatalf("GET /callback: status %d, want 302 or 303; body %s", resp.StatusCode, body)
+	}
+	if got := location(t, resp); got.String() != appURL+"/" && got.Path != "/" {
+		t.Fatalf("GET /callback: Location %s, want /", got)
+	}
+
+	// Signed in.
+	resp, body = b.get(appURL + "/")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET / signed in: status %d, want 200", resp.StatusCode)
+	}
+	for _, want := range []string{"Hello, " + sub, "Sign Out", `method="post"`, `action="/sign-out"`, `&#34;sub&#34;: &#34;` + sub + `&#34;`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("GET / signed in: no %q in\n%s", want, body)
+		}
+	}
+	lc := b.context(appURL)
+	if !lc.IsAuthenticated {
+		t.Errorf("GET /api/context signed in: isAuthenticated false, want true")
+	}
+	if got := lc.Claims["sub"]; got != sub {
+		t.Errorf("GET /api/context signed in: claims.sub %v, want %q", got, sub)
+	}
+	if len(lc.Scopes) == 0 {
+		t.Errorf("GET /api/context signed in: no scopes")
+	}
+
+	// Sign out: GET is refused, cross-origin POST is refused, same-origin
+	// POST redirects to the end-session endpoint.
+	if resp, _ := b.get(appURL + "/sign-out"); resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /sign-out: status %d, want 405", resp.StatusCode)
+	}
+	resp, _ = b.do(http.MethodPost, appURL+"/sign-out", http.Header{"Origin": {"https://evil.example"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-origin POST /sign-out: status %d, want 403", resp.StatusCode)
+	}
+	if lc := b.context(appURL); !lc.IsAuthenticated {
+		t.Fatalf("cross-origin POST /sign-out signed the user out")
+	}
+	resp, _ = b.do(http.MethodPost, appURL+"/sign-out", http.Header{"Origin": {appURL}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /sign-out: status %d, want 303", resp.StatusCode)
+	}
+	loc = location(t, resp)
+	if want := providerURL + "/oidc/session/end"; loc.Scheme+"://"+loc.Host+loc.Path != want {
+		t.Errorf("POST /sign-out: Location %s, want %s?...", loc, want)
+	}
+	if got, want := loc.Query().Get("post_logout_redirect_uri"), appURL+"/"; got != want {
+		t.Errorf("POST /sign-out: post_logout_redirect_uri %q, want %q", got, want)
+	}
+	b.wantSignedOut(appURL)
+}
+
+// startApp serves the app on a fresh loopback port, signing in with the
+// logtotest provider srv, which gets an app registered for it.
+func startApp(t *testing.T, cfg logto.Config) (appURL string) {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	appURL = "http://" + ts.Listener.Addr().String()
+	cfg.BaseURL = appURL
+	if cfg.CookieSecret == "" {
+		cfg.CookieSecret = testCookieSecret
+	}
+	a, err := newApp(cfg)
+	if err != nil {
+		ts.Close()
+		t.Fatal(err)
+	}
+	ts.Config.Handler = a
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return appURL
+}
+
+func demoApp(id, appURL string) logtotest.App {
+	return logtotest.App{
+		ID:                     id,
+		Secret:                 logtotest.DefaultAppSecret,
+		RedirectURIs:           []string{appURL + "/callback"},
+		PostLogoutRedirectURIs: []string{appURL + "/"},
+	}
+}
+
+func TestContract(t *testing.T) {
+	t.Parallel()
+	srv := logtotest.NewServer(t)
+	appURL := startApp(t, logto.Config{
+		AppID:     logtotest.DefaultAppID,
+		AppSecret: logtotest.DefaultAppSecret,
+		Endpoint:  srv.URL(),
+		Logger:    discard,
+	})
+	srv.AddApp(demoApp(logtotest.DefaultAppID, appURL))
+	walk(t, appURL, srv.URL(), logtotest.DefaultUserID)
+}
+
+func TestContractWithScopes(t *testing.T) {
+	t.Parallel()
+	srv := logtotest.NewServer(t)
+	appURL := startApp(t, logto.Config{
+		AppID:     logtotest.DefaultAppID,
+		AppSecret: logtotest.DefaultAppSecret,
+		Endpoint:  srv.URL(),
+		Scopes:    []string{logto.UserScopeEmail, logto.UserScopePhone},
+		Logger:    discard,
+	})
+	srv.AddApp(demoApp(logtotest.DefaultAppID, appURL))
+	walk(t, appURL, srv.URL(), logtotest.DefaultUserID)
+}
+
+func TestErrors(t *testing.T) {
+	t.Parallel()
+	srv := logtotest.NewServer(t)
+	appURL := startApp(t, logto.Config{
+		AppID:     logtotest.DefaultAppID,
+		AppSecret: logtotest.DefaultAppSecret,
+		Endpoint:  srv.URL(),
+		Logger:    discard,
+	})
+	srv.AddApp(demoApp(logtotest.DefaultAppID, appURL))
+
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		header http.Header
+		want   int
+	}{
+		{"callback without state", http.MethodGet, "/callback", nil, http.StatusBadRequest},
+		{"callback with unknown state", http.MethodGet, "/callback?code=x&state=y", nil, http.StatusBadRequest},
+		{"GET sign-out", http.MethodGet, "/sign-out", nil, http.StatusMethodNotAllowed},
+		{"cross-origin sign-out", http.MethodPost, "/sign-out", http.Header{"Origin": {"https://evil.example"}}, http.StatusForbidden},
+		{"POST home", http.MethodPost, "/", nil, http.StatusNotFound},
+		{"unknown path", http.MethodGet, "/nope", nil, http.StatusNotFound},
+		{"tampered session", http.MethodGet, "/api/context", http.Header{"Cookie": {"logto_" + logtotest.DefaultAppID + "=garbage"}}, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			resp, body := newBrowser(t).do(tt.method, appURL+tt.path, tt.header)
+			if resp.StatusCode != tt.want {
+				t.Errorf("%s %s: status %d, want %d; body %s", tt.method, tt.path, resp.StatusCode, tt.want, body)
+			}
+		})
+	}
+}
+
+func TestListenAddr(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		url, want string
+	}{
+		{"http://localhost:3000", ":3000"},
+		{"http://LOCALHOST:8080/app", ":8080"},
+		{"http://127.0.0.1:3000", "127.0.0.1:3000"},
+		{"http://[::1]:3000", "[::1]:3000"},
+		{"https://app.example.com", "app.example.com:443"},
+		{"http://app.example.com", "app.example.com:80"},
+	}
+	for _, tt := range tests {
+		got, err := listenAddr(tt.url)
+		if err != nil || got != tt.want {
+			t.Errorf("listenAddr(%q) = %q, %v; want %q", tt.url, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "localhost:3000", "ftp://x:1", "http://%zz"} {
+		if got, err := listenAddr(bad); err == nil {
+			t.Errorf("listenAddr(%q) = %q, nil; want an error", bad, got)
+		}
+	}
+}
+
+func mapEnv(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadSettings(t *testing.T) {
+	t.Parallel()
+	t.Run("empty env: demo defaults", func(t *testing.T) {
+		t.Parallel()
+		s, err := loadSettings(mapEnv(nil), demoProviderURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := s.Config
+		if !s.Demo || c.Endpoint != demoProviderURL || c.BaseURL != defaultBaseURL ||
+			c.AppID != logtotest.DefaultAppID || c.AppSecret != logtotest.DefaultAppSecret {
+			t.Errorf("got %v (demo %v), want the demo defaults", c, s.Demo)
+		}
+		if !s.RandomCookieSecret || len(c.CookieSecret) < 32 {
+			t.Errorf("got a %d-character cookie secret (random %v), want a random one of 32+", len(c.CookieSecret), s.RandomCookieSecret)
+		}
+		s2, _ := loadSettings(mapEnv(nil), demoProviderURL)
+		if s2.Config.CookieSecret == c.CookieSecret {
+			t.Error("two starts got the same random cookie secret")
+		}
+	})
+	t.Run("everything set", func(t *testing.T) {
+		t.Parallel()
+		s, err := loadSettings(mapEnv(map[string]string{
+			"LOGTO_ENDPOINT":      "https://foo.logto.app",
+			"LOGTO_APP_ID":        "id",
+			"LOGTO_APP_SECRET":    "secret",
+			"LOGTO_BASE_URL":      "https://app.example.com",
+			"LOGTO_COOKIE_SECRET": testCookieSecret,
+			"LOGTO_SCOPES":        " email  phone ",
+			"LOGTO_RESOURCES":     "https://api.example.com https://b.example.com",
+		}), demoProviderURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := s.Config
+		if s.Demo || s.RandomCookieSecret || c.Endpoint != "https://foo.logto.app" || c.AppID != "id" ||
+			c.AppSecret != "secret" || c.BaseURL != "https://app.example.com" || c.CookieSecret != testCookieSecret {
+			t.Errorf("got %v (demo %v, random secret %v)", c, s.Demo, s.RandomCookieSecret)
+		}
+		if got := strings.Join(c.Scopes, ","); got != "email,phone" {
+			t.Errorf("Scopes %q, want email,phone", got)
+		}
+		if got := strings.Join(c.Resources, ","); got != "https://api.example.com,https://b.example.com" {
+			t.Errorf("Resources %q", got)
+		}
+	})
+	t.Run("endpoint without credentials", func(t *testing.T) {
+		t.Parallel()
+		for _, env := range []map[string]string{
+			{"LOGTO_ENDPOINT": "https://foo.logto.app"},
+			{"LOGTO_ENDPOINT": "https://foo.logto.app", "LOGTO_APP_ID": "id"},
+			{"LOGTO_APP_ID": "id"},
+		} {
+			if _, err := loadSettings(mapEnv(env), demoProviderURL); err == nil {
+				t.Errorf("loadSettings(%v): no error, want one about the missing credential", env)
+			}
+		}
+	})
+}
+
+// TestRun starts the whole program, demo provider included, on free ports.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	appL, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	providerL, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		appL.Close()
+		t.Fatal(err)
+	}
+	appURL := "http://" + appL.Addr().String()
+	providerURL := "http://" + providerL.Addr().String()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ready := make(chan struct{})
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runWith(ctx, mapEnv(map[string]string{"LOGTO_BASE_URL": appURL}), &stdout, runOptions{
+			providerURL:      providerURL,
+			appListener:      appL,
+			providerListener: providerL,
+			stderr:           &stderr,
+			ready:            func() { close(ready) },
+		})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("run returned before it was ready: %v\nstderr: %s", err, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("run not ready after 10 s")
+	}
+
+	out := stdout.String()
+	user := logtotest.DefaultUser()
+	for _, want := range []string{providerURL, "Open " + appURL + "/", user.Phone, user.Username, user.Password, "won't survive a restart"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout has no %q:\n%s", want, out)
+		}
+	}
+
+	walk(t, appURL, providerURL, user.ID)
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not shut down")
+	}
+	if _, err := net.DialTimeout("tcp", appL.Addr().String(), time.Second); err == nil {
+		t.Error("the app still accepts connections after shutdown")
+	}
+	if !strings.Contains(stderr.String(), "level=INFO msg=listening") {
+		t.Errorf("stderr has no text log line 'listening':\n%s", stderr.String())
+	}
+}
+
+func TestRunBadConfig(t *testing.T) {
+	t.Parallel()
+	err := runWith(t.Context(), mapEnv(map[string]string{
+		"LOGTO_ENDPOINT":      "https://foo.logto.app",
+		"LOGTO_APP_ID":        "id",
+		"LOGTO_APP_SECRET":    "secret",
+		"LOGTO_COOKIE_SECRET": "short",
+	}), io.Discard, runOptions{stderr: io.Discard})
+	if !errors.Is(err, logto.ErrInvalidConfig) {
+		t.Errorf("run with a short cookie secret: %v, want ErrInvalidConfig", err)
+	}
+}
+
+// syncBuffer is a strings.Builder safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var discard = slog.New(slog.DiscardHandler)

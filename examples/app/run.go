@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/logto-go/logto"
+	"github.com/logto-go/logto/logtotest"
+)
+
+const (
+	defaultBaseURL = "http://localhost:3000"
+	// demoProviderURL is where the in-process logtotest provider runs when
+	// LOGTO_ENDPOINT is unset.
+	demoProviderURL = "http://localhost:3001"
+
+	shutdownTimeout = 10 * time.Second
+)
+
+// settings is the app configuration read from the environment.
+type settings struct {
+	Config logto.Config
+	// Demo is true when LOGTO_ENDPOINT is unset and the app runs its own
+	// logtotest provider at Config.Endpoint.
+	Demo bool
+	// RandomCookieSecret is true when LOGTO_COOKIE_SECRET was unset.
+	RandomCookieSecret bool
+}
+
+// loadSettings reads the LOGTO_* variables through env. providerURL is the
+// endpoint used when LOGTO_ENDPOINT is unset.
+func loadSettings(env func(string) string, providerURL string) (settings, error) {
+	get := func(k string) string { return strings.TrimSpace(env(k)) }
+	s := settings{Config: logto.Config{
+		Endpoint:     get("LOGTO_ENDPOINT"),
+		AppID:        get("LOGTO_APP_ID"),
+		AppSecret:    get("LOGTO_APP_SECRET"),
+		BaseURL:      get("LOGTO_BASE_URL"),
+		CookieSecret: env("LOGTO_COOKIE_SECRET"),
+		Scopes:       strings.Fields(env("LOGTO_SCOPES")),
+		Resources:    strings.Fields(env("LOGTO_RESOURCES")),
+	}}
+	c := &s.Config
+	if c.BaseURL == "" {
+		c.BaseURL = defaultBaseURL
+	}
+	if c.Endpoint == "" {
+		s.Demo = true
+		c.Endpoint = providerURL
+		if c.AppID == "" && c.AppSecret == "" {
+			c.AppID, c.AppSecret = logtotest.DefaultAppID, logtotest.DefaultAppSecret
+		}
+	}
+	switch {
+	case c.AppID == "":
+		return s, errors.New("LOGTO_APP_ID is required")
+	case c.AppSecret == "":
+		return s, errors.New("LOGTO_APP_SECRET is required")
+	}
+	if c.CookieSecret == "" {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return s, err
+		}
+		c.CookieSecret = base64.RawURLEncoding.EncodeToString(b)
+		s.RandomCookieSecret = true
+	}
+	return s, nil
+}
+
+// listenAddr is the address to listen on for a public URL: ":port" when the
+// host is localhost (so both 127.0.0.1 and ::1 work), host:port otherwise.
+func listenAddr(rawURL string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return "", fmt.Errorf("%q is not an absolute http(s) URL", rawURL)
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		host = ""
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// runOptions are knobs for tests; the zero value is what main uses.
+type runOptions struct {
+	// providerURL is the demo provider's endpoint; default demoProviderURL.
+	providerURL string
+	// appListener and providerListener replace listening on the addresses
+	// derived from LOGTO_BASE_URL and providerURL.
+	appListener, providerListener net.Listener
+	// stderr receives the logs; default os.Stderr.
+	stderr io.Writer
+	// ready is called once every server accepts connections.
+	ready func()
+}
+
+// run starts the app (and the demo provider when LOGTO_ENDPOINT is unset)
+// and serves until ctx is done, then shuts down gracefully.
+func run(ctx context.Context, env func(string) string, stdout io.Writer) error {
+	return runWith(ctx, env, stdout, runOptions{})
+}
+
+func runWith(ctx context.Context, env func(string) string, stdout io.Writer, o runOptions) (err error) {
+	if o.providerURL == "" {
+		o.providerURL = demoProviderURL
+	}
+	if o.stderr == nil {
+		o.stderr = os.Stderr
+	}
+	// Listeners handed in are ours to close, whatever happens.
+	for _, l := range []net.Listener{o.appListener, o.providerListener} {
+		if l != nil {
+			defer l.Close()
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(o.stderr, nil))
+
+	s, err := loadSettings(env, o.providerURL)
+	if err != nil {
+		return err
+	}
+	s.Config.Logger = logger
+	a, err := newApp(s.Config)
+	if err != nil {
+		return err
+	}
+
+	var servers []*http.Server
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	listen := func(l net.Listener, publicURL string, h http.Handler) error {
+		if l == nil {
+			addr, err := listenAddr(publicURL)
+			if err != nil {
+				return err
+			}
+			if l, err = (&net.ListenConfig{}).Listen(ctx, "tcp", addr); err != nil {
+				return err
+			}
+		}
+		listeners = append(listeners, l)
+		servers = append(servers, newServer(h, logger))
+		return nil
+	}
+
+	var user logtotest.User
+	if s.Demo {
+		user = logtotest.DefaultUser()
+		app := logtotest.DefaultApp()
+		app.ID, app.Secret, app.Name = s.Config.AppID, s.Config.AppSecret, "Logto Go demo app"
+		app.RedirectURIs = []string{a.client.RedirectURI()}
+		app.PostLogoutRedirectURIs = []string{a.client.PostLogoutRedirectURI()}
+		p, err := logtotest.New(logtotest.Options{
+			URL:    o.providerURL,
+			Apps:   []logtotest.App{app},
+			Users:  []logtotest.User{user},
+			Logger: logger.With("component", "logtotest"),
+		})
+		if err != nil {
+			return err
+		}
+		if err := listen(o.providerListener, o.providerURL, p); err != nil {
+			return fmt.Errorf("demo provider: %w", err)
+		}
+	}
+	if err := listen(o.appListener, s.Config.BaseURL, a); err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		l := listeners[i]
+		go func() { errc <- srv.Serve(l) }()
+	}
+	listeners = nil // the servers own them now
+
+	if s.Demo {
+		fmt.Fprintf(stdout, "LOGTO_ENDPOINT is not set: running the logtotest demo provider at %s (issuer %s/oidc).\n", o.providerURL, o.providerURL)
+		fmt.Fprintf(stdout, "It signs in without a login page, as the demo user: phone %s, username %s, password %s\n", user.Phone, user.Username, user.Password)
+	}
+	if s.RandomCookieSecret {
+		fmt.Fprintln(stdout, "LOGTO_COOKIE_SECRET is not set: using a random secret, so sessions won't survive a restart.")
+	}
+	fmt.Fprintf(stdout, "Open %s\n", strings.TrimRight(s.Config.BaseURL, "/")+"/")
+	logger.Info("listening", "base_url", s.Config.BaseURL, "endpoint", s.Config.Endpoint, "demo", s.Demo)
+	if o.ready != nil {
+		o.ready()
+	}
+
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		err = fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	for _, srv := range servers {
+		if serr := srv.Shutdown(sctx); serr != nil && err == nil {
+			err = fmt.Errorf("shutdown: %w", serr)
+		}
+	}
+	return err
+}
+
+func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}

@@ -1,0 +1,339 @@
+package logto_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/logto-go/logto"
+	"github.com/logto-go/logto/logtotest"
+)
+
+// Canary secrets: any of them in a log line, body, header or Location is a leak.
+const (
+	canaryAppSecret    = "appsecret-CANARY-0123456789abcdef"
+	canaryCookieSecret = "cookiesecret-CANARY-0123456789abcdef"
+)
+
+// harness is a Logto-compatible provider, an app using the SDK, and a
+// captured log.
+type harness struct {
+	t      testing.TB
+	op     *logtotest.Server
+	client *logto.Client
+	app    *httptest.Server
+	logs   *syncBuffer
+	appID  string
+
+	errMu sync.Mutex
+	errs  []error
+}
+
+// lastError returns the last error the app's ErrorHandler received.
+func (h *harness) lastError() error {
+	h.errMu.Lock()
+	defer h.errMu.Unlock()
+	if len(h.errs) == 0 {
+		return nil
+	}
+	return h.errs[len(h.errs)-1]
+}
+
+func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
+
+func jsonDecode(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// harnessSetup is what harness options can change before anything starts.
+type harnessSetup struct {
+	appID  string
+	cfg    logto.Config
+	opOpts []logtotest.Option
+}
+
+type harnessOption func(*harnessSetup)
+
+func withAppID(id string) harnessOption {
+	return func(s *harnessSetup) { s.appID = id }
+}
+
+func withConfig(f func(*logto.Config)) harnessOption {
+	return func(s *harnessSetup) { f(&s.cfg) }
+}
+
+// withClock drives both the provider and the SDK from clock.
+func withClock(clock func() time.Time) harnessOption {
+	return func(s *harnessSetup) {
+		s.cfg.Now = clock
+		s.opOpts = append(s.opOpts, logtotest.WithClock(clock))
+	}
+}
+
+func withProvider(o ...logtotest.Option) harnessOption {
+	return func(s *harnessSetup) { s.opOpts = append(s.opOpts, o...) }
+}
+
+// fakeClock is a settable clock safe for concurrent use.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now().Truncate(time.Second)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
+	t.Helper()
+	h := &harness{t: t, logs: &syncBuffer{}, appID: "harnessapp0123456789a"}
+	h.app = httptest.NewUnstartedServer(nil)
+	appURL := "http://" + h.app.Listener.Addr().String()
+	setup := &harnessSetup{appID: h.appID, cfg: logto.Config{
+		AppSecret:    canaryAppSecret,
+		BaseURL:      appURL,
+		CookieSecret: canaryCookieSecret,
+		Scopes:       []string{logto.UserScopeEmail, logto.UserScopePhone},
+		Logger:       slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			h.errMu.Lock()
+			h.errs = append(h.errs, err)
+			h.errMu.Unlock()
+			h.client.DefaultErrorHandler(w, r, err)
+		},
+	}}
+	for _, o := range opts {
+		o(setup)
+	}
+	h.appID = setup.appID
+	h.op = logtotest.NewServer(t, setup.opOpts...)
+	h.op.AddApp(logtotest.App{
+		ID: h.appID, Secret: canaryAppSecret, Name: "harness",
+		RedirectURIs:           []string{appURL + "/callback"},
+		PostLogoutRedirectURIs: []string{appURL + "/"},
+	})
+	cfg := setup.cfg
+	cfg.AppID = h.appID
+	cfg.Endpoint = h.op.URL()
+	var err error
+	h.client, err = logto.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", h.client.Handler())
+	mux.Handle("GET /api/context", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lc, err := h.client.GetContext(w, r)
+		if err != nil {
+			h.client.DefaultErrorHandler(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = jsonEncode(w, lc)
+	}))
+	mux.Handle("GET /private", h.client.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "private for "+logto.FromContext(r.Context()).Claims.Sub)
+	})))
+	h.app.Config.Handler = mux
+	h.app.Start()
+	t.Cleanup(h.app.Close)
+	return h
+}
+
+// browser is a cookie-keeping client that never follows redirects, so every
+// hop can be inspected.
+type browser struct {
+	t   testing.TB
+	c   *http.Client
+	log []*http.Response
+}
+
+func (h *harness) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: h.t, c: &http.Client{
+		Jar:           jar,
+		Timeout:       15 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// response is a fully read response.
+type response struct {
+	*http.Response
+	body string
+}
+
+func (b *browser) do(req *http.Request) *response {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return &response{resp, string(body)}
+}
+
+func (b *browser) get(u string) *response {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Accept", "text/html")
+	return b.do(req)
+}
+
+func (b *browser) post(u string, origin string) *response {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(""))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	return b.do(req)
+}
+
+// location resolves a response's Location against its request URL.
+func location(t testing.TB, r *response) *url.URL {
+	t.Helper()
+	loc, err := r.Location()
+	if err != nil {
+		t.Fatalf("%s %s: status %d, no Location (%v)", r.Request.Method, r.Request.URL, r.StatusCode, err)
+	}
+	return loc
+}
+
+// startSignIn hits /sign-in and returns the authorization URL.
+func (h *harness) startSignIn(b *browser, returnTo string) *url.URL {
+	h.t.Helper()
+	u := h.app.URL + "/sign-in"
+	if returnTo != "" {
+		u += "?returnTo=" + url.QueryEscape(returnTo)
+	}
+	r := b.get(u)
+	if r.StatusCode != http.StatusFound && r.StatusCode != http.StatusSeeOther {
+		h.t.Fatalf("/sign-in: status %d, body %s", r.StatusCode, r.body)
+	}
+	return location(h.t, r)
+}
+
+// authorize walks the provider's hops from authURL until it redirects back to
+// the app, and returns that callback URL (not yet visited).
+func (h *harness) authorize(b *browser, authURL *url.URL) *url.URL {
+	h.t.Helper()
+	next := authURL
+	for i := 0; i < 10; i++ {
+		if strings.HasPrefix(next.String(), h.app.URL) {
+			return next
+		}
+		r := b.get(next.String())
+		if r.StatusCode/100 != 3 {
+			h.t.Fatalf("provider %s: status %d, body %s", next, r.StatusCode, r.body)
+		}
+		next = location(h.t, r)
+	}
+	h.t.Fatal("too many provider hops")
+	return nil
+}
+
+// signIn runs the whole journey and returns the callback response.
+func (h *harness) signIn(b *browser, returnTo string) *response {
+	h.t.Helper()
+	cb := h.authorize(b, h.startSignIn(b, returnTo))
+	return b.get(cb.String())
+}
+
+type contextJSON struct {
+	IsAuthenticated bool           `json:"isAuthenticated"`
+	Claims          map[string]any `json:"claims"`
+	Scopes          []string       `json:"scopes"`
+}
+
+func (h *harness) context(b *browser) contextJSON {
+	h.t.Helper()
+	r := b.get(h.app.URL + "/api/context")
+	if r.StatusCode != http.StatusOK {
+		h.t.Fatalf("/api/context: status %d: %s", r.StatusCode, r.body)
+	}
+	var c contextJSON
+	if err := jsonDecode(r.body, &c); err != nil {
+		h.t.Fatalf("/api/context: %v: %s", err, r.body)
+	}
+	return c
+}
+
+// setCookies returns the Set-Cookie lines of r by cookie name.
+func setCookies(r *response) map[string]*http.Cookie {
+	out := map[string]*http.Cookie{}
+	for _, line := range r.Header.Values("Set-Cookie") {
+		if ck, err := http.ParseSetCookie(line); err == nil {
+			out[ck.Name] = ck
+		}
+	}
+	return out
+}
+
+// sessionCookieWritten reports whether r creates or updates the session.
+func (h *harness) sessionCookieWritten(r *response) bool {
+	for name, ck := range setCookies(r) {
+		if (name == "logto_"+h.appID || strings.HasPrefix(name, "logto_"+h.appID+".")) && ck.MaxAge >= 0 && ck.Value != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// assertNoLeak checks that no secret, code or token appears in the logs, the
+// body, the headers or the Location of r.
+func (h *harness) assertNoLeak(r *response, extra ...string) {
+	h.t.Helper()
+	var hdr strings.Builder
+	for k, v := range r.Header {
+		if k == "Set-Cookie" {
+			continue // sealed values
+		}
+		hdr.WriteString(k + ": " + strings.Join(v, ",") + "\n")
+	}
+	for where, text := range map[string]string{"logs": h.logs.String(), "body": r.body, "headers": hdr.String()} {
+		for _, s := range append([]string{"CANARY", "eyJ"}, extra...) {
+			if s != "" && strings.Contains(text, s) {
+				h.t.Errorf("%s contain %q:\n%s", where, s, text)
+			}
+		}
+	}
+}
+
+// tokenCalls counts the provider's token endpoint requests.
+func (h *harness) tokenCalls() int { return h.op.CountRequests("/oidc/token") }

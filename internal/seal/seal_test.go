@@ -1,0 +1,162 @@
+package seal_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logto-go/logto/internal/seal"
+)
+
+const secret = "0123456789abcdef0123456789abcdef"
+
+type payload struct {
+	A string `json:"a"`
+}
+
+func TestSealOpen(t *testing.T) {
+	t.Parallel()
+	c, err := seal.New([]string{secret}, "session|app", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.Seal("logto_app", payload{"hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(v, "hello") {
+		t.Fatalf("sealed value shows plaintext: %q", v)
+	}
+	var got payload
+	if err := c.Open("logto_app", v, &got); err != nil || got.A != "hello" {
+		t.Fatalf("Open = %v, %+v", err, got)
+	}
+
+	other, _ := seal.New([]string{secret}, "session|other-app", time.Hour)
+	rotated, _ := seal.New([]string{"another-secret-another-secret-xx", secret}, "session|app", time.Hour)
+	removed, _ := seal.New([]string{"another-secret-another-secret-xx"}, "session|app", time.Hour)
+	flipped := []byte(v)
+	flipped[len(flipped)/2] ^= 1
+	for _, tc := range []struct {
+		name  string
+		codec *seal.Codec
+		ck    string
+		value string
+		ok    bool
+	}{
+		{"same", c, "logto_app", v, true},
+		{"rotated keyring still opens", rotated, "logto_app", v, true},
+		{"other cookie name", c, "logto_app2", v, false},
+		{"other purpose", other, "logto_app", v, false},
+		{"key removed", removed, "logto_app", v, false},
+		{"bit flipped", c, "logto_app", string(flipped), false},
+		{"truncated", c, "logto_app", v[:len(v)-3], false},
+		{"empty", c, "logto_app", "", false},
+		{"raw json", c, "logto_app", `{"appId":"x"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got payload
+			err := tc.codec.Open(tc.ck, tc.value, &got)
+			if tc.ok != (err == nil) {
+				t.Fatalf("Open err = %v, want ok=%v", err, tc.ok)
+			}
+			if err != nil && !errors.Is(err, seal.ErrInvalid) {
+				t.Fatalf("err = %v, want ErrInvalid", err)
+			}
+		})
+	}
+}
+
+func TestChunkedRoundTrip(t *testing.T) {
+	t.Parallel()
+	ch := seal.Chunked{Base: http.Cookie{Name: "logto_app", Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode, MaxAge: 1209600}, MaxChunks: 12}
+	for _, size := range []int{10, 3000, 4100, 20 << 10, 40 << 10} {
+		value := strings.Repeat("abcdefghij", size/10+1)[:size]
+		rec := httptest.NewRecorder()
+		if err := ch.Write(rec, httptest.NewRequest("GET", "/", nil), value); err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		req := httptest.NewRequest("GET", "/", nil)
+		for _, line := range rec.Header().Values("Set-Cookie") {
+			if len(line) > seal.MaxSetCookieBytes {
+				t.Fatalf("size %d: Set-Cookie of %d bytes", size, len(line))
+			}
+			ck, err := http.ParseSetCookie(line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
+		}
+		if got := ch.Read(req); got != value {
+			t.Fatalf("size %d: read back %d bytes", size, len(got))
+		}
+	}
+	rec := httptest.NewRecorder()
+	if err := ch.Write(rec, httptest.NewRequest("GET", "/", nil), strings.Repeat("x", 100<<10)); !errors.Is(err, seal.ErrTooLarge) {
+		t.Fatalf("100 KB: err = %v, want ErrTooLarge", err)
+	}
+}
+
+func TestChunkedShrinkDeletesStaleChunks(t *testing.T) {
+	t.Parallel()
+	ch := seal.Chunked{Base: http.Cookie{Name: "s", Path: "/"}, MaxChunks: 12}
+	req := httptest.NewRequest("GET", "/", nil)
+	for _, n := range []string{"s.0", "s.1", "s.2", "unrelated", "s.x"} {
+		req.AddCookie(&http.Cookie{Name: n, Value: "v"})
+	}
+	rec := httptest.NewRecorder()
+	if err := ch.Write(rec, req, "small"); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, line := range rec.Header().Values("Set-Cookie") {
+		ck, _ := http.ParseSetCookie(line)
+		got[ck.Name] = ck.MaxAge
+	}
+	if got["s"] <= 0 && got["s"] != 0 {
+		t.Fatalf("s not written: %v", got)
+	}
+	for _, n := range []string{"s.0", "s.1", "s.2"} {
+		if got[n] >= 0 {
+			t.Errorf("%s not expired: %v", n, got)
+		}
+	}
+	if _, ok := got["unrelated"]; ok {
+		t.Errorf("unrelated cookie touched")
+	}
+	if _, ok := got["s.x"]; ok {
+		t.Errorf("non-numeric suffix touched")
+	}
+}
+
+func TestChunkedMissingChunkFailsToOpen(t *testing.T) {
+	t.Parallel()
+	c, _ := seal.New([]string{secret}, "p", time.Hour)
+	v, _ := c.Seal("s", payload{strings.Repeat("z", 9000)})
+	ch := seal.Chunked{Base: http.Cookie{Name: "s", Path: "/"}, MaxChunks: 12}
+	rec := httptest.NewRecorder()
+	if err := ch.Write(rec, httptest.NewRequest("GET", "/", nil), v); err != nil {
+		t.Fatal(err)
+	}
+	lines := rec.Header().Values("Set-Cookie")
+	if len(lines) < 3 {
+		t.Fatalf("want 3+ chunks, got %d", len(lines))
+	}
+	for skip := range lines {
+		req := httptest.NewRequest("GET", "/", nil)
+		for i, line := range lines {
+			if i == skip {
+				continue
+			}
+			ck, _ := http.ParseSetCookie(line)
+			req.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
+		}
+		var got payload
+		if err := c.Open("s", ch.Read(req), &got); err == nil {
+			t.Fatalf("opened with chunk %d missing", skip)
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package logtotest
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Fixed identifiers of [DefaultApp] and [DefaultUser]. They have Logto's
+// shapes: an app ID is 21 characters of [0-9a-z], an app secret 32 characters
+// of [0-9A-Za-z] and a user ID 12 characters of [0-9a-z].
+const (
+	DefaultAppID     = "logtotestdefaultapp01"
+	DefaultAppSecret = "LogtoTestDefaultAppSecret0123456"
+	DefaultUserID    = "defaultuser1"
+
+	// DefaultRedirectURI and DefaultPostLogoutRedirectURI are registered
+	// for DefaultApp.
+	DefaultRedirectURI           = "http://localhost:3000/callback"
+	DefaultPostLogoutRedirectURI = "http://localhost:3000/"
+)
+
+// ReservedOrganizationResource is Logto's reserved API resource for
+// organization scopes. It is always accepted as a resource indicator; add a
+// [Resource] with this indicator to give it scopes, which organization
+// tokens then carry.
+const ReservedOrganizationResource = "urn:logto:resource:organizations"
+
+// App is a Logto application (an OIDC client).
+type App struct {
+	// ID is the client_id; Logto uses 21 characters of [0-9a-z].
+	ID string
+	// Secret is the client secret of a Traditional app; Logto uses 32
+	// characters of [0-9A-Za-z]. Ignored for public apps.
+	Secret string
+	// Name is informational.
+	Name string
+	// RedirectURIs are matched exactly. When there is exactly one, the
+	// redirect_uri parameter may be omitted, as in Logto.
+	RedirectURIs []string
+	// PostLogoutRedirectURIs are matched exactly at end session.
+	PostLogoutRedirectURIs []string
+	// Public marks an SPA or Native app: token_endpoint_auth_method none and
+	// PKCE required. The zero value is a Traditional app that authenticates
+	// with client_secret_basic (client_secret_post is accepted too, like
+	// Logto).
+	Public bool
+}
+
+// User is a Logto user. Empty strings become JSON null claims, which Logto
+// keeps in ID tokens and userinfo.
+type User struct {
+	// ID is the sub claim; Logto uses 12 characters of [0-9a-z].
+	ID       string
+	Username string
+	Name     string
+	Email    string
+	// Phone is digits only, without '+', as Logto stores it.
+	Phone    string
+	Picture  string
+	Password string // kept for demo apps; the provider signs in without it
+	// Roles are global role names (roles claim).
+	Roles []string
+	// Organizations are organization IDs (organizations claim). Membership
+	// decides whether organization tokens are issued.
+	Organizations []string
+	// OrganizationRoles are "<orgId>:<roleName>" (organization_roles claim).
+	OrganizationRoles []string
+	// CustomData is the custom_data userinfo claim.
+	CustomData map[string]any
+	// CreatedAt and UpdatedAt are emitted as epoch milliseconds. Zero means
+	// the time the user was added (by the provider clock).
+	CreatedAt, UpdatedAt time.Time
+}
+
+// Resource is a Logto API resource: an indicator accepted in the resource
+// parameter and the scopes it defines.
+type Resource struct {
+	Indicator string
+	Scopes    []string
+}
+
+// DefaultApp returns a Traditional app with ID [DefaultAppID], secret
+// [DefaultAppSecret], redirect URI [DefaultRedirectURI] and post-logout
+// redirect URI [DefaultPostLogoutRedirectURI].
+func DefaultApp() App {
+	return App{
+		ID:                     DefaultAppID,
+		Secret:                 DefaultAppSecret,
+		Name:                   "logtotest default app",
+		RedirectURIs:           []string{DefaultRedirectURI},
+		PostLogoutRedirectURIs: []string{DefaultPostLogoutRedirectURI},
+	}
+}
+
+// DefaultUser returns the user with ID [DefaultUserID]: username "probeuser",
+// name "Probe User", email "probe@example.com", phone "15551234567" and
+// password "Passw0rd!probe", created and updated at fixed times.
+func DefaultUser() User {
+	return User{
+		ID:        DefaultUserID,
+		Username:  "probeuser",
+		Name:      "Probe User",
+		Email:     "probe@example.com",
+		Phone:     "15551234567",
+		Password:  "Passw0rd!probe",
+		CreatedAt: time.UnixMilli(1795518839646),
+		UpdatedAt: time.UnixMilli(1795518971983),
+	}
+}
+
+func (a App) clone() App {
+	a.RedirectURIs = slices.Clone(a.RedirectURIs)
+	a.PostLogoutRedirectURIs = slices.Clone(a.PostLogoutRedirectURIs)
+	return a
+}
+
+func (u User) clone() User {
+	u.Roles = slices.Clone(u.Roles)
+	u.Organizations = slices.Clone(u.Organizations)
+	u.OrganizationRoles = slices.Clone(u.OrganizationRoles)
+	u.CustomData = maps.Clone(u.CustomData)
+	return u
+}
+
+func (r Resource) clone() Resource {
+	r.Scopes = slices.Clone(r.Scopes)
+	return r
+}
+
+// matchesHint reports whether a login_hint names u by phone (with or without
+// '+'), email (case-insensitive) or username.
+func (u User) matchesHint(hint string) bool {
+	if hint == "" {
+		return false
+	}
+	if u.Phone != "" && strings.TrimPrefix(hint, "+") == u.Phone {
+		return true
+	}
+	if u.Email != "" && strings.EqualFold(hint, u.Email) {
+		return true
+	}
+	return u.Username != "" && hint == u.Username
+}
