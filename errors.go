@@ -126,8 +126,10 @@ func (e *AuthorizationError) Error() string {
 func (e *AuthorizationError) Unwrap() error { return ErrAuthorization }
 
 // ProviderError describes a failed back-channel exchange with Logto. It matches
-// [ErrProviderResponse], [ErrProviderUnavailable] or [ErrProviderTimeout]
-// depending on the failure, and unwraps to the underlying cause.
+// [ErrProviderTimeout] for timeouts, [ErrProviderUnavailable] for network
+// failures and any discovery failure (an unusable discovery document means
+// there is no provider to talk to), and [ErrProviderResponse] otherwise. It
+// unwraps to the underlying cause.
 //
 // Its fields never hold a token, code or secret; Code and Description are the
 // provider's OAuth error and error_description (Logto's fixed texts, e.g.
@@ -165,11 +167,13 @@ func (e *ProviderError) Error() string {
 // Unwrap returns the kind sentinel and the cause.
 func (e *ProviderError) Unwrap() []error {
 	kind := ErrProviderResponse
-	switch e.Reason {
-	case ReasonNetwork:
-		kind = ErrProviderUnavailable
-	case ReasonTimeout:
+	switch {
+	case e.Reason == ReasonTimeout:
 		kind = ErrProviderTimeout
+	case e.Reason == ReasonNetwork, e.Stage == "discovery":
+		// Without usable metadata there is no provider to talk to: fail closed
+		// as unavailable, whatever the discovery document got wrong.
+		kind = ErrProviderUnavailable
 	}
 	if e.Err == nil {
 		return []error{kind}

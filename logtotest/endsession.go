@@ -10,8 +10,10 @@ import (
 	"strings"
 )
 
-var logoutPage = template.Must(template.New("logout").Parse(`<!-- https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#logoutsource -->
-<!DOCTYPE html>
+// logoutComment opens Logto's logout page; html/template would strip it.
+const logoutComment = "<!-- https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#logoutsource -->\n"
+
+var logoutPage = template.Must(template.New("logout").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
   <meta charset="UTF-8">
@@ -118,6 +120,7 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request, para
 	p.setSessionCookie(w, sess)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(logoutComment))
 	_ = logoutPage.Execute(w, struct{ Action, XSRF string }{p.issuer + "/session/end/confirm", token})
 }
 

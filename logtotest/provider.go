@@ -59,6 +59,8 @@ type Provider struct {
 	store
 }
 
+var _ http.Handler = (*Provider)(nil)
+
 // New returns a provider for opts. It fails when URL is missing or not an
 // absolute http(s) URL, when SigningKey is not on P-384, or when an app or
 // user has no ID.

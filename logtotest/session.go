@@ -34,10 +34,12 @@ func (p *Provider) newSessionLocked(userID string, now time.Time) *session {
 
 func (p *Provider) secureCookies() bool { return strings.HasPrefix(p.url, "https://") }
 
-// setSessionCookie sets _session (HttpOnly, SameSite=Lax, Path=/).
+// setSessionCookie sets _session (HttpOnly, SameSite=Lax, Path=/). Its
+// lifetime is a Max-Age rather than an Expires date so that an injected
+// clock far from real time does not make clients drop it.
 func (p *Provider) setSessionCookie(w http.ResponseWriter, s *session) {
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookieName, Value: s.id, Path: "/", Expires: s.expiresAt,
+		Name: sessionCookieName, Value: s.id, Path: "/", MaxAge: int(sessionTTL / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.secureCookies(),
 	})
 }

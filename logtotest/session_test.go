@@ -140,6 +140,13 @@ func endSession(t testing.TB, srv *logtotest.Server, params url.Values, sess *ht
 	if m == nil || len(m[1]) != 48 {
 		t.Fatalf("no xsrf in %s", body)
 	}
+	capture := readJSONFile(t, "testdata/password-end-session.json")["html_excerpt"].(string)
+	capture = strings.TrimSuffix(capture, "<")
+	capture = regexp.MustCompile(`value="[0-9a-f]{48}"`).ReplaceAllString(capture, `value="`+m[1]+`"`)
+	capture = strings.ReplaceAll(capture, "http://localhost:3001", srv.URL())
+	if !strings.HasPrefix(body, capture) {
+		t.Fatalf("logout page\n%s\ndoes not start like the capture\n%s", body, capture)
+	}
 	if c := cookieNamed(res, "_session"); c != nil {
 		sess = c
 	}

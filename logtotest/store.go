@@ -18,6 +18,9 @@ const (
 	refreshReuseWait = 3 * time.Second
 	gcInterval       = time.Minute
 	gcEveryOps       = 1000
+	// maxEntries caps each kind of state so hostile traffic cannot grow
+	// memory without bound; past it, arbitrary entries are evicted.
+	maxEntries = 50000
 )
 
 // grant is what a user allowed a client at one authorization.
@@ -154,6 +157,11 @@ func (s *store) maybeGCLocked(now time.Time) {
 			delete(s.sessions, k)
 		}
 	}
+	capEntries(s.interactions)
+	capEntries(s.codes)
+	capEntries(s.accessTokens)
+	capEntries(s.refreshTokens)
+	capEntries(s.sessions)
 	live := map[string]bool{}
 	for _, v := range s.codes {
 		live[v.grantID] = true
@@ -168,6 +176,20 @@ func (s *store) maybeGCLocked(now time.Time) {
 		if !live[k] || now.After(g.expiresAt) {
 			delete(s.grants, k)
 		}
+	}
+}
+
+// capEntries deletes arbitrary entries (map order is random) until m holds
+// at most 90 % of maxEntries.
+func capEntries[V any](m map[string]V) {
+	if len(m) <= maxEntries {
+		return
+	}
+	for k := range m {
+		if len(m) <= maxEntries*9/10 {
+			return
+		}
+		delete(m, k)
 	}
 }
 

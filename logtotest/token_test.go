@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -257,13 +256,4 @@ func TestResourceAtCodeExchange(t *testing.T) {
 	if header["typ"] != "at+jwt" || claims["aud"] != "https://api.probe.local" || claims["scope"] != "read:probe" {
 		t.Errorf("access token %v %v", header, claims)
 	}
-}
-
-func keysOf(m map[string]any) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -185,3 +185,25 @@ func TestParseSkipsUnusableKeys(t *testing.T) {
 		t.Fatal("bad JSON accepted")
 	}
 }
+
+// FuzzVerify: no token verifies without the key; no JWKS document panics Parse.
+func FuzzVerify(f *testing.F) {
+	priv, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	pub := jose.JSONWebKey{Key: &priv.PublicKey, KeyID: "k1", Algorithm: "ES384", Use: "sig"}
+	doc, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{pub}})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(doc) }))
+	defer srv.Close()
+	ks := &jwks.KeySet{URL: srv.URL, Client: srv.Client(), MinRefetchInterval: time.Hour, Algorithms: []string{"ES384", "RS256"}}
+	f.Add("eyJhbGciOiJFUzM4NCIsImtpZCI6ImsxIn0.eyJzdWIiOiJ1In0.AAAA", string(doc))
+	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1In0.", `{"keys":[{"kty":"oct","k":"AA"}]}`)
+	f.Add("....", `{"keys":null}`)
+	f.Fuzz(func(t *testing.T, token, jwksDoc string) {
+		_, _ = jwks.Parse([]byte(jwksDoc))
+		if _, err := ks.VerifySignature(context.Background(), token); err == nil {
+			t.Fatalf("forged token verified: %q", token)
+		}
+	})
+}

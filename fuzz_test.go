@@ -1,0 +1,94 @@
+package logto_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/logto-go/logto"
+)
+
+func fuzzClient(f *testing.F) *logto.Client {
+	c, err := logto.New(logto.Config{
+		AppID: "fuzzapp", AppSecret: "secret", Endpoint: "http://127.0.0.1:1", BaseURL: "http://localhost:3000",
+		CookieSecret: canaryCookieSecret,
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return c
+}
+
+// FuzzSessionCookie: no Cookie header can panic GetContext or forge a session.
+func FuzzSessionCookie(f *testing.F) {
+	c := fuzzClient(f)
+	for _, s := range []string{
+		"logto_fuzzapp=abc", "logto_fuzzapp.0=a; logto_fuzzapp.1=b", `_logto={"appId":"x"}; logto_fuzzapp=""`,
+		"logto_fuzzapp=MTcwMDAwMDAwMHxhYmN8ZGVm", "logto_fuzzapp.0=; logto_fuzzapp.7=x", "=;;==;",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, cookie string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Cookie", cookie)
+		lc, err := c.GetContext(httptest.NewRecorder(), r)
+		if err != nil || lc.IsAuthenticated {
+			t.Fatalf("GetContext = %+v, %v", lc, err)
+		}
+	})
+}
+
+// FuzzCallback: no callback query or cookie can panic HandleSignIn, reach the
+// provider, or give anything but a 400.
+func FuzzCallback(f *testing.F) {
+	c := fuzzClient(f)
+	for _, s := range [][2]string{
+		{"code=abc&state=xyz&iss=http%3A%2F%2F127.0.0.1%3A1%2Foidc", "logto_fuzzapp_tx_abc=def"},
+		{"state=&state=", ""},
+		{"error=access_denied&error_description=%3Cscript%3E", ""},
+		{"%zz&state=%00", "logto_fuzzapp_tx_=x"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, query, cookie string) {
+		r := httptest.NewRequest("GET", "/callback", nil)
+		r.URL.RawQuery = query
+		r.Header.Set("Cookie", cookie)
+		w := httptest.NewRecorder()
+		err := c.HandleSignIn(w, r)
+		if !errors.Is(err, logto.ErrInvalidCallback) || logto.StatusCode(err) != http.StatusBadRequest {
+			t.Fatalf("HandleSignIn(%q) = %v", query, err)
+		}
+		for _, ck := range w.Result().Cookies() {
+			if ck.MaxAge >= 0 {
+				t.Fatalf("cookie written: %v", ck)
+			}
+		}
+	})
+}
+
+// FuzzIDTokenClaims: claim decoding never panics and round-trips.
+func FuzzIDTokenClaims(f *testing.F) {
+	for _, s := range []string{
+		`{"iss":"http://localhost:3001/oidc","sub":"u","aud":"a","exp":1,"iat":1,"picture":null,"roles":["x"],"custom":{"a":1}}`,
+		`{"aud":["a","b"],"email_verified":"true"}`, `[]`, `null`, `{"sub":1}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var c logto.IDTokenClaims
+		if err := json.Unmarshal(data, &c); err != nil {
+			return
+		}
+		out, err := json.Marshal(c)
+		if err != nil {
+			t.Fatalf("Marshal after Unmarshal: %v", err)
+		}
+		var again logto.IDTokenClaims
+		if err := json.Unmarshal(out, &again); err != nil || again.Sub != c.Sub {
+			t.Fatalf("round trip: %v, sub %q vs %q", err, again.Sub, c.Sub)
+		}
+	})
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The project's test command (see README): every test with the race detector,
+# then a short run of every fuzz target. It needs only Go; later parts of the
+# suite install what they need themselves.
+#
+#   FUZZTIME=30s bash scripts/test.sh   # longer fuzzing
+#   FUZZTIME=0 bash scripts/test.sh     # skip fuzzing
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+go test -race -count=1 ./...
+
+fuzztime="${FUZZTIME:-10s}"
+if [ "$fuzztime" = "0" ]; then
+	echo "fuzzing skipped (FUZZTIME=0)"
+	exit 0
+fi
+# Every Fuzz function of every package, found rather than listed, so a new
+# target is fuzzed without touching this script.
+for dir in $(go list -f '{{.Dir}}' ./...); do
+	for target in $(grep -hoE '^func Fuzz[A-Za-z0-9_]+' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+		echo "fuzz $target ($fuzztime) in ${dir#"$PWD"/}"
+		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$dir"
+	done
+done
