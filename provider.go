@@ -31,6 +31,8 @@ type provider struct {
 	keys                  *jwks.KeySet
 }
 
+var _ oidc.KeySet = (*jwks.KeySet)(nil)
+
 // discoveryMeta holds the discovery fields go-oidc does not expose.
 type discoveryMeta struct {
 	EndSessionEndpoint    string   `json:"end_session_endpoint"`

@@ -67,6 +67,8 @@ type sessionStore interface {
 	Delete(w http.ResponseWriter, r *http.Request)
 }
 
+var _ sessionStore = (*cookieStore)(nil)
+
 // maxSessionChunks bounds the number of session cookies (about 47 KB).
 const maxSessionChunks = 12
 

@@ -20,6 +20,6 @@ fi
 for dir in $(go list -f '{{.Dir}}' ./...); do
 	for target in $(grep -hoE '^func Fuzz[A-Za-z0-9_]+' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
 		echo "fuzz $target ($fuzztime) in ${dir#"$PWD"/}"
-		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$dir"
+		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 3s "$dir"
 	done
 done

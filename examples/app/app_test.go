@@ -242,29 +242,24 @@ func demoApp(id, appURL string) logtotest.App {
 
 func TestContract(t *testing.T) {
 	t.Parallel()
-	srv := logtotest.NewServer(t)
-	appURL := startApp(t, logto.Config{
-		AppID:     logtotest.DefaultAppID,
-		AppSecret: logtotest.DefaultAppSecret,
-		Endpoint:  srv.URL(),
-		Logger:    discard,
-	})
-	srv.AddApp(demoApp(logtotest.DefaultAppID, appURL))
-	walk(t, appURL, srv.URL(), logtotest.DefaultUserID)
-}
-
-func TestContractWithScopes(t *testing.T) {
-	t.Parallel()
-	srv := logtotest.NewServer(t)
-	appURL := startApp(t, logto.Config{
-		AppID:     logtotest.DefaultAppID,
-		AppSecret: logtotest.DefaultAppSecret,
-		Endpoint:  srv.URL(),
-		Scopes:    []string{logto.UserScopeEmail, logto.UserScopePhone},
-		Logger:    discard,
-	})
-	srv.AddApp(demoApp(logtotest.DefaultAppID, appURL))
-	walk(t, appURL, srv.URL(), logtotest.DefaultUserID)
+	for name, scopes := range map[string][]string{
+		"default scopes":  nil,
+		"email and phone": {logto.UserScopeEmail, logto.UserScopePhone},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := logtotest.NewServer(t)
+			appURL := startApp(t, logto.Config{
+				AppID:     logtotest.DefaultAppID,
+				AppSecret: logtotest.DefaultAppSecret,
+				Endpoint:  srv.URL(),
+				Scopes:    scopes,
+				Logger:    discard,
+			})
+			srv.AddApp(demoApp(logtotest.DefaultAppID, appURL))
+			walk(t, appURL, srv.URL(), logtotest.DefaultUserID)
+		})
+	}
 }
 
 func TestErrors(t *testing.T) {
