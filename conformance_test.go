@@ -202,7 +202,8 @@ func TestIDTokenRejections(t *testing.T) {
 		{"rp-id_token-iat", func(c map[string]any) { delete(c, "iat") }, logto.ReasonIssuedAt},
 		{"iat-future", func(c map[string]any) { c["iat"] = num(c["iat"]) + 3600 }, logto.ReasonIssuedAt},
 		{"expired", func(c map[string]any) { c["exp"] = num(c["iat"]) - 120 }, logto.ReasonExpired},
-		{"exp-string", func(c map[string]any) { c["exp"] = "tomorrow" }, logto.ReasonSignature},
+		{"exp-string", func(c map[string]any) { c["exp"] = "tomorrow" }, logto.ReasonInvalidJSON},
+		{"email_verified-string", func(c map[string]any) { c["email_verified"] = "yes" }, logto.ReasonInvalidJSON},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -63,6 +63,8 @@ func (c *Client) verifyIDToken(ctx context.Context, p *provider, raw string, che
 			return nil, fail(ReasonIssuer, errors.New("iss does not match the issuer"))
 		case !slices.Contains(claims.Aud, c.cfg.AppID):
 			return nil, fail(ReasonAudience, errors.New("aud does not contain the app ID"))
+		case !claimsDecode(raw):
+			return nil, fail(ReasonInvalidJSON, errors.New("claims of the wrong type"))
 		}
 		return nil, fail(ReasonSignature, err)
 	}
@@ -114,6 +116,15 @@ func (c *Client) verifyIDToken(ctx context.Context, p *provider, raw string, che
 		return nil, fail(ReasonNonce, errors.New("nonce does not match the transaction"))
 	}
 	return &claims, nil
+}
+
+// claimsDecode reports whether the token's claims have the expected types.
+func claimsDecode(raw string) bool {
+	var claims IDTokenClaims
+	var times struct {
+		Exp, Iat, Nbf *json.Number
+	}
+	return decodeJWTClaims(raw, &claims) == nil && decodeJWTClaims(raw, &times) == nil
 }
 
 func unixClaim(n *json.Number) (time.Time, bool) {
