@@ -19,7 +19,7 @@ fi
 # target is fuzzed without touching this script.
 for dir in $(go list -f '{{.Dir}}' ./...); do
 	for target in $(grep -hoE '^func Fuzz[A-Za-z0-9_]+' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
-		echo "fuzz $target ($fuzztime) in ${dir#"$PWD"/}"
+		rel="${dir#"$PWD"}"; echo "fuzz $target ($fuzztime) in .${rel}"
 		corpus="$dir/testdata/fuzz/$target"
 		before="$(ls "$corpus" 2>/dev/null | sort || true)"
 		log="$(mktemp)"
