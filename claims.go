@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -169,4 +170,77 @@ func decodeJWTClaims(token string, v any) error {
 		return err
 	}
 	return json.Unmarshal(payload, v)
+}
+
+// AccessTokenClaims are the claims of a Logto JWT access token: one issued for
+// an API resource or an organization (header typ "at+jwt"). Opaque access
+// tokens (no resource) have no claims.
+type AccessTokenClaims struct {
+	Jti      string   `json:"jti,omitempty"`
+	Iss      string   `json:"iss"`
+	Sub      string   `json:"sub"` // the user ID, or the client ID for machine-to-machine tokens
+	Aud      Audience `json:"aud"` // the resource indicator, or urn:logto:organization:<id>
+	ClientID string   `json:"client_id,omitempty"`
+	Scope    string   `json:"scope,omitempty"` // space-separated
+	Exp      int64    `json:"exp"`
+	Iat      int64    `json:"iat"`
+	Nbf      int64    `json:"nbf,omitempty"`
+	// OrganizationID is set on organization-scoped API resource tokens.
+	OrganizationID string `json:"organization_id,omitempty"`
+}
+
+// Scopes splits Scope.
+func (c AccessTokenClaims) Scopes() []string { return strings.Fields(c.Scope) }
+
+// HasScopes reports whether every one of scopes was granted.
+func (c AccessTokenClaims) HasScopes(scopes ...string) bool {
+	granted := c.Scopes()
+	for _, s := range scopes {
+		if !slices.Contains(granted, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// UserInfo is Logto's userinfo response (/oidc/me): the ID token claims plus
+// the claims only userinfo returns. It marshals back to the original JSON.
+type UserInfo struct {
+	IDTokenClaims
+	// CustomData is custom_data (scope custom_data).
+	CustomData map[string]any `json:"-"`
+	// Identities are the social identities keyed by connector target (scope identities).
+	Identities map[string]UserIdentity `json:"-"`
+	// OrganizationData describes the user's organizations (scope urn:logto:scope:organizations).
+	OrganizationData []OrganizationData `json:"-"`
+}
+
+// UserIdentity is one social identity of a user.
+type UserIdentity struct {
+	UserID  string         `json:"userId"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// OrganizationData is one entry of organization_data.
+type OrganizationData struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// UnmarshalJSON decodes the claims and the userinfo-only fields.
+func (u *UserInfo) UnmarshalJSON(b []byte) error {
+	if err := u.IDTokenClaims.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	var extra struct {
+		CustomData       map[string]any          `json:"custom_data"`
+		Identities       map[string]UserIdentity `json:"identities"`
+		OrganizationData []OrganizationData      `json:"organization_data"`
+	}
+	if err := json.Unmarshal(b, &extra); err != nil {
+		return err
+	}
+	u.CustomData, u.Identities, u.OrganizationData = extra.CustomData, extra.Identities, extra.OrganizationData
+	return nil
 }

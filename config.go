@@ -83,6 +83,16 @@ type Config struct {
 	// applied symmetrically. Default 60 s.
 	ClockSkew time.Duration
 
+	// AccessTokenRefreshMargin refreshes a cached access token this long before
+	// it expires, so a token handed out is still valid when it reaches the API.
+	// Default 60 s.
+	AccessTokenRefreshMargin time.Duration
+
+	// RefreshCoalescer collapses concurrent refreshes of one session into one
+	// token request. Default: in-process (singleflight plus a short result
+	// cache). Replace it to coordinate several instances.
+	RefreshCoalescer RefreshCoalescer
+
 	// SessionMaxAge bounds the life of the session cookie. Default 14 days,
 	// like Logto's own SDKs.
 	SessionMaxAge time.Duration
@@ -138,6 +148,7 @@ const (
 	defaultSessionMaxAge = 14 * 24 * time.Hour
 	defaultHTTPTimeout   = 10 * time.Second
 	defaultMaxPending    = 5
+	defaultRefreshMargin = 60 * time.Second
 )
 
 // String redacts the secrets, so a Config can be printed or logged safely.
@@ -271,6 +282,12 @@ func (c Config) validate() (*settings, error) {
 	if s.ClockSkew == 0 {
 		s.ClockSkew = defaultClockSkew
 	}
+	if s.AccessTokenRefreshMargin < 0 {
+		return nil, &ConfigError{"AccessTokenRefreshMargin", "must not be negative"}
+	}
+	if s.AccessTokenRefreshMargin == 0 {
+		s.AccessTokenRefreshMargin = defaultRefreshMargin
+	}
 	if s.SessionMaxAge < 0 {
 		return nil, &ConfigError{"SessionMaxAge", "must not be negative"}
 	}
@@ -303,6 +320,9 @@ func (c Config) validate() (*settings, error) {
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.RefreshCoalescer == nil {
+		s.RefreshCoalescer = NewLocalRefreshCoalescer(s.Now)
 	}
 	return s, nil
 }

@@ -2,6 +2,9 @@ package logto
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -11,36 +14,195 @@ import (
 // @logto/next's LogtoContext, and templates can read it directly:
 //
 //	{{if .IsAuthenticated}}Hello, {{.Claims.Sub}}{{end}}
+//
+// It holds tokens when options asked for them: String and LogValue redact
+// them, so a Context can be printed or logged; its JSON does not.
 type Context struct {
 	// IsAuthenticated is true only for a session whose ID token was verified at
-	// sign-in and has not expired now (with [Config.ClockSkew]).
+	// sign-in (or refresh) and has not expired now (with [Config.ClockSkew]).
 	IsAuthenticated bool `json:"isAuthenticated"`
 	// Claims are the ID token's claims; zero when not authenticated.
 	Claims IDTokenClaims `json:"claims,omitzero"`
-	// Scopes are the scopes Logto granted to the access token of the request's
-	// session (for the default, non-resource token).
+	// Scopes are the scopes of the access token asked for with
+	// [WithAccessToken], else of the default access token.
 	Scopes []string `json:"scopes,omitempty"`
+	// AccessToken is the token asked for with [WithAccessToken].
+	AccessToken string `json:"accessToken,omitempty"`
+	// UserInfo is Logto's userinfo answer, with [WithUserInfo].
+	UserInfo *UserInfo `json:"userInfo,omitempty"`
+	// OrganizationTokens maps organization IDs to organization tokens, with
+	// [WithOrganization] (without WithAccessToken) or [WithOrganizationTokens].
+	OrganizationTokens map[string]string `json:"organizationTokens,omitempty"`
 }
 
-// ContextOption customizes [Client.GetContext].
+// String describes the Context without its tokens.
+func (lc Context) String() string {
+	return fmt.Sprintf("logto.Context{IsAuthenticated:%v, Sub:%q, Scopes:%q, AccessToken:%s, OrganizationTokens:%d}",
+		lc.IsAuthenticated, lc.Claims.Sub, lc.Scopes, redacted(lc.AccessToken), len(lc.OrganizationTokens))
+}
+
+// LogValue describes the Context for log/slog without its tokens.
+func (lc Context) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Bool("authenticated", lc.IsAuthenticated),
+		slog.String("sub", lc.Claims.Sub),
+		slog.Any("scopes", lc.Scopes),
+		slog.Bool("access_token", lc.AccessToken != ""),
+		slog.Int("organization_tokens", len(lc.OrganizationTokens)),
+	)
+}
+
+// ContextOption asks [Client.GetContext] for more than the session, like
+// @logto/next's GetContextParameters.
 type ContextOption func(*contextOptions)
 
-type contextOptions struct{}
+type contextOptions struct {
+	userInfo           bool
+	accessToken        bool
+	resource           string
+	organizationID     string
+	organizationTokens bool
+	renew              bool
+}
+
+func (o contextOptions) callsProvider() bool {
+	return o.userInfo || o.accessToken || o.organizationID != "" || o.organizationTokens || o.renew
+}
+
+// WithUserInfo fetches Context.UserInfo from Logto (fetchUserInfo).
+func WithUserInfo() ContextOption { return func(o *contextOptions) { o.userInfo = true } }
+
+// WithAccessToken puts an access token for resource ("" for the default
+// token) in Context.AccessToken and its scopes in Context.Scopes
+// (getAccessToken + resource). With [WithOrganization] the token is scoped to
+// that organization.
+func WithAccessToken(resource string) ContextOption {
+	return func(o *contextOptions) { o.accessToken, o.resource = true, resource }
+}
+
+// WithOrganization names an organization (organizationId): with
+// [WithAccessToken] the access token is for it; alone, its organization token
+// goes into Context.OrganizationTokens.
+func WithOrganization(organizationID string) ContextOption {
+	return func(o *contextOptions) { o.organizationID = organizationID }
+}
+
+// WithOrganizationTokens fetches a token for every organization in the ID
+// token's organizations claim into Context.OrganizationTokens
+// (getOrganizationToken).
+func WithOrganizationTokens() ContextOption {
+	return func(o *contextOptions) { o.organizationTokens = true }
+}
+
+// WithIDTokenRenewal renews an expired ID token with the refresh token, so a
+// session stays authenticated as long as Logto keeps the grant alive. Without
+// it, IsAuthenticated turns false when the ID token expires (Logto's default
+// ID token lifetime is one hour).
+func WithIDTokenRenewal() ContextOption { return func(o *contextOptions) { o.renew = true } }
 
 // GetContext reads the request's session. A missing session gives a zero
 // Context; an unusable one (tampered, truncated, expired, foreign) is cleared
-// through w (which may be nil for read-only use) and also gives a zero
-// Context. The error is reserved for options that call Logto.
+// through w (which may be nil when no option is given) and also gives a zero
+// Context.
+//
+// Options that need Logto may refresh tokens (rewriting the session cookie on
+// w) and may fail: the Context then holds what was obtained, and the error
+// says what was not. If Logto ended the session (invalid_grant) its cookies are
+// cleared, the Context is zero and the error matches [ErrNotAuthenticated].
 func (c *Client) GetContext(w http.ResponseWriter, r *http.Request, opts ...ContextOption) (Context, error) {
 	var o contextOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
-	sess, ok := c.loadSession(w, r)
-	if !ok {
-		return Context{}, nil
+	if !o.callsProvider() {
+		if st, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			if !st.loaded {
+				st.sess, _ = c.loadSession(w, r)
+				st.loaded = true
+			}
+			if st.sess == nil {
+				return Context{}, nil
+			}
+			return c.contextFromSession(st.sess), nil
+		}
+		sess, ok := c.loadSession(w, r)
+		if !ok {
+			return Context{}, nil
+		}
+		return c.contextFromSession(sess), nil
 	}
-	return c.contextFromSession(sess), nil
+
+	var lc Context
+	err := c.sessionOp(w, r, func(ctx context.Context, p *provider, sess *session) (bool, error) {
+		var changed bool
+		lc = c.contextFromSession(sess)
+		if !lc.IsAuthenticated && o.renew && sess.RefreshToken != "" {
+			tr, err := c.refresh(ctx, p, sess.RefreshToken, "", "")
+			if err != nil {
+				return false, err
+			}
+			if err := c.applyRefresh(ctx, p, sess, accessTokenKey("", ""), tr); err != nil {
+				return false, err
+			}
+			changed = true
+			lc = c.contextFromSession(sess)
+		}
+		if !lc.IsAuthenticated {
+			return changed, nil
+		}
+		step := func(resource, org string) (accessTokenEntry, error) {
+			e, ch, err := c.tokenFor(ctx, p, sess, resource, org)
+			changed = changed || ch
+			return e, err
+		}
+		var errs []error
+		switch {
+		case o.accessToken:
+			e, err := step(o.resource, o.organizationID)
+			if err != nil {
+				return changed, err
+			}
+			lc.AccessToken, lc.Scopes = e.Token, strings.Fields(e.Scope)
+		case o.organizationID != "":
+			e, err := step("", o.organizationID)
+			if err != nil {
+				return changed, err
+			}
+			lc.OrganizationTokens = map[string]string{o.organizationID: e.Token}
+		}
+		if o.organizationTokens {
+			for _, org := range lc.Claims.Organizations {
+				e, err := step("", org)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("organization %s: %w", org, err))
+					continue
+				}
+				if lc.OrganizationTokens == nil {
+					lc.OrganizationTokens = map[string]string{}
+				}
+				lc.OrganizationTokens[org] = e.Token
+			}
+		}
+		if o.userInfo {
+			ui, ch, err := c.userInfo(ctx, p, sess)
+			changed = changed || ch
+			if err != nil {
+				return changed, err
+			}
+			lc.UserInfo = ui
+		}
+		return changed, errors.Join(errs...)
+	})
+	var ended *sessionEndedError
+	switch {
+	case errors.Is(err, errNoSessionForOp):
+		return Context{}, nil
+	case errors.As(err, &ended):
+		return Context{}, err
+	}
+	return lc, err
 }
 
 func (c *Client) contextFromSession(sess *session) Context {

@@ -42,6 +42,14 @@ var (
 	// ErrInvalidSignInOptions: [SignInOptions] carry a value Logto would reject or
 	// that would override a protocol parameter. HTTP 500 (a programming error).
 	ErrInvalidSignInOptions = errors.New("logto: invalid sign-in options")
+	// ErrAccessDenied: Logto refused a token for an organization (the user is
+	// not a member, or the session lacks the organizations scope). HTTP 403.
+	// See [ProviderError].Code: "access_denied" or "insufficient_scope".
+	ErrAccessDenied = errors.New("logto: access denied")
+	// ErrInvalidResource: an access token was asked for a resource that is not
+	// in [Config.Resources]; Logto grants only resources requested at sign-in.
+	// HTTP 500 (a programming error).
+	ErrInvalidResource = errors.New("logto: resource not configured")
 )
 
 // ConfigError names the [Config] field that [New] rejected.
@@ -89,6 +97,7 @@ const (
 	ReasonNotBefore       Reason = "nbf"
 	ReasonNonce           Reason = "nonce"
 	ReasonNetwork         Reason = "network"
+	ReasonIdentityChange  Reason = "identity_change" // a refreshed ID token names another iss, sub or aud
 	ReasonTimeout         Reason = "timeout"
 )
 
@@ -126,9 +135,10 @@ func (e *AuthorizationError) Error() string {
 func (e *AuthorizationError) Unwrap() error { return ErrAuthorization }
 
 // ProviderError describes a failed back-channel exchange with Logto. It matches
-// [ErrProviderTimeout] for timeouts, [ErrProviderUnavailable] for network
-// failures and any discovery failure (an unusable discovery document means
-// there is no provider to talk to), and [ErrProviderResponse] otherwise. It
+// [ErrProviderTimeout] for timeouts (and a provider 504), [ErrProviderUnavailable]
+// for network failures, a provider 503 and any discovery failure (an unusable
+// discovery document means there is no provider to talk to), [ErrAccessDenied]
+// for Logto's 403 organization errors, and [ErrProviderResponse] otherwise. It
 // unwraps to the underlying cause.
 //
 // Its fields never hold a token, code or secret; Code and Description are the
@@ -168,9 +178,11 @@ func (e *ProviderError) Error() string {
 func (e *ProviderError) Unwrap() []error {
 	kind := ErrProviderResponse
 	switch {
-	case e.Reason == ReasonTimeout:
+	case e.Reason == ReasonTimeout, e.StatusCode == http.StatusGatewayTimeout:
 		kind = ErrProviderTimeout
-	case e.Reason == ReasonNetwork, e.Stage == "discovery":
+	case e.StatusCode == http.StatusForbidden && (e.Code == "access_denied" || e.Code == "insufficient_scope"):
+		kind = ErrAccessDenied
+	case e.Reason == ReasonNetwork, e.Stage == "discovery", e.StatusCode == http.StatusServiceUnavailable:
 		// Without usable metadata there is no provider to talk to: fail closed
 		// as unavailable, whatever the discovery document got wrong.
 		kind = ErrProviderUnavailable
@@ -213,9 +225,11 @@ func StatusCode(err error) int {
 		return http.StatusOK
 	case errors.Is(err, ErrInvalidCallback):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrAuthorization), errors.Is(err, ErrNotAuthenticated):
+	case errors.Is(err, ErrAuthorization), errors.Is(err, ErrNotAuthenticated), errors.Is(err, ErrInvalidToken):
 		return http.StatusUnauthorized
-	case errors.Is(err, ErrCSRF):
+	case errors.Is(err, ErrInsufficientScope):
+		return http.StatusForbidden
+	case errors.Is(err, ErrCSRF), errors.Is(err, ErrAccessDenied):
 		return http.StatusForbidden
 	case errors.Is(err, ErrMethodNotAllowed):
 		return http.StatusMethodNotAllowed

@@ -3,6 +3,7 @@ package logto_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -36,6 +37,12 @@ type harness struct {
 
 	errMu sync.Mutex
 	errs  []error
+}
+
+func (h *harness) recordError(err error) {
+	h.errMu.Lock()
+	h.errs = append(h.errs, err)
+	h.errMu.Unlock()
 }
 
 // lastError returns the last error the app's ErrorHandler received.
@@ -130,9 +137,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		Scopes:       []string{logto.UserScopeEmail, logto.UserScopePhone},
 		Logger:       slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			h.errMu.Lock()
-			h.errs = append(h.errs, err)
-			h.errMu.Unlock()
+			h.recordError(err)
 			h.client.DefaultErrorHandler(w, r, err)
 		},
 	}}
@@ -156,15 +161,53 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", h.client.Handler())
-	mux.Handle("GET /api/context", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		lc, err := h.client.GetContext(w, r)
+	mux.Handle("GET /api/context", h.client.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		var opts []logto.ContextOption
+		if q.Get("fetchUserInfo") == "1" {
+			opts = append(opts, logto.WithUserInfo())
+		}
+		if q.Get("getAccessToken") == "1" {
+			opts = append(opts, logto.WithAccessToken(q.Get("resource")))
+		}
+		if o := q.Get("organizationId"); o != "" {
+			opts = append(opts, logto.WithOrganization(o))
+		}
+		if q.Get("renew") == "1" {
+			opts = append(opts, logto.WithIDTokenRenewal())
+		}
+		lc, err := h.client.GetContext(w, r, opts...)
 		if err != nil {
-			h.client.DefaultErrorHandler(w, r, err)
-			return
+			h.recordError(err)
+			if !errors.Is(err, logto.ErrNotAuthenticated) {
+				h.client.DefaultErrorHandler(w, r, err)
+				return
+			}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = jsonEncode(w, lc)
-	}))
+	})))
+	// /api/token?resource=R&org=O answers the token as text, or the error's status.
+	mux.Handle("GET /api/token", h.client.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res, org := r.URL.Query().Get("resource"), r.URL.Query().Get("org")
+		var tok string
+		var err error
+		switch {
+		case res != "" && org != "":
+			tok, err = h.client.GetOrganizationResourceToken(w, r, res, org)
+		case org != "":
+			tok, err = h.client.GetOrganizationToken(w, r, org)
+		default:
+			tok, err = h.client.GetAccessToken(w, r, res)
+		}
+		if err != nil {
+			h.recordError(err)
+			w.WriteHeader(logto.StatusCode(err))
+			_, _ = io.WriteString(w, "error")
+			return
+		}
+		_, _ = io.WriteString(w, tok)
+	})))
 	mux.Handle("GET /private", h.client.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "private for "+logto.FromContext(r.Context()).Claims.Sub)
 	})))
@@ -276,14 +319,23 @@ func (h *harness) signIn(b *browser, returnTo string) *response {
 }
 
 type contextJSON struct {
-	IsAuthenticated bool           `json:"isAuthenticated"`
-	Claims          map[string]any `json:"claims"`
-	Scopes          []string       `json:"scopes"`
+	IsAuthenticated    bool              `json:"isAuthenticated"`
+	Claims             map[string]any    `json:"claims"`
+	Scopes             []string          `json:"scopes"`
+	AccessToken        string            `json:"accessToken"`
+	UserInfo           map[string]any    `json:"userInfo"`
+	OrganizationTokens map[string]string `json:"organizationTokens"`
 }
 
 func (h *harness) context(b *browser) contextJSON {
 	h.t.Helper()
-	r := b.get(h.app.URL + "/api/context")
+	return h.contextQuery(b, "")
+}
+
+// contextQuery calls /api/context?query.
+func (h *harness) contextQuery(b *browser, query string) contextJSON {
+	h.t.Helper()
+	r := b.get(h.app.URL + "/api/context?" + query)
 	if r.StatusCode != http.StatusOK {
 		h.t.Fatalf("/api/context: status %d: %s", r.StatusCode, r.body)
 	}

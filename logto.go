@@ -40,12 +40,12 @@ import "net/http"
 // Client signs users in and out with one Logto application. It is safe for
 // concurrent use; create one per app at start-up and share it.
 type Client struct {
-	cfg       *settings
-	http      *http.Client // provider calls: size-capped, no redirects
-	store     sessionStore
-	tx        *transactions
-	discovery discovery
-	csrf      *http.CrossOriginProtection
+	cfg   *settings
+	http  *http.Client // provider calls: size-capped, no redirects
+	store sessionStore
+	tx    *transactions
+	disc  *discoverer
+	csrf  *http.CrossOriginProtection
 }
 
 // New validates cfg, applies defaults and returns a Client. It does not
@@ -68,12 +68,17 @@ func New(cfg Config) (*Client, error) {
 	if err := csrf.AddTrustedOrigin(s.baseOrigin); err != nil {
 		return nil, &ConfigError{"BaseURL", err.Error()}
 	}
+	hc := newProviderHTTPClient(s.HTTPClient)
 	return &Client{
 		cfg:   s,
-		http:  newProviderHTTPClient(s.HTTPClient),
+		http:  hc,
 		store: store,
 		tx:    txs,
 		csrf:  csrf,
+		disc: &discoverer{
+			issuer: s.issuer, http: hc, timeout: clientTimeout(s.HTTPClient), now: s.Now, logger: s.Logger,
+			allowedAlgs: s.signingAllowed, insecureHTTP: s.InsecureAllowHTTPEndpoint,
+		},
 	}, nil
 }
 

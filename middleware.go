@@ -8,8 +8,13 @@ import (
 
 // Middleware reads the session once per request and stores the [Context] in
 // the request context, where [FromContext] finds it.
+//
+// Within it, the calls of one request ([Client.GetAccessToken],
+// [Client.GetContext], ...) share one session and are serialized, so several
+// token refreshes in one response end in one consistent cookie.
 func (c *Client) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = withRequestState(r)
 		lc, err := c.GetContext(w, r)
 		if err != nil {
 			c.handleError(w, r, err)
@@ -25,6 +30,7 @@ func (c *Client) Middleware(next http.Handler) http.Handler {
 // accepting text/html), and 401 with a JSON body otherwise.
 func (c *Client) RequireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = withRequestState(r)
 		lc, err := c.GetContext(w, r)
 		if err != nil {
 			c.handleError(w, r, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -39,6 +40,7 @@ type discoveryMeta struct {
 	RevocationEndpoint    string   `json:"revocation_endpoint"`
 	IssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	IDTokenAlgs           []string `json:"id_token_signing_alg_values_supported"`
+	JWKSURI               string   `json:"jwks_uri"`
 }
 
 const (
@@ -51,9 +53,17 @@ const (
 	maxProviderBody = 1 << 20
 )
 
-// discovery fetches the provider metadata lazily, caches it, and retries after
-// a failure.
-type discovery struct {
+// discoverer fetches the provider metadata lazily, caches it, and retries
+// after a failure. Client and ResourceServer each own one.
+type discoverer struct {
+	issuer       string
+	http         *http.Client
+	timeout      time.Duration
+	now          func() time.Time
+	logger       *slog.Logger
+	allowedAlgs  []string
+	insecureHTTP bool
+
 	mu       sync.Mutex
 	cached   *provider
 	failure  error
@@ -62,15 +72,16 @@ type discovery struct {
 }
 
 // provider returns the discovered metadata, fetching it if needed.
-func (c *Client) provider(ctx context.Context) (*provider, error) {
-	d := &c.discovery
+func (c *Client) provider(ctx context.Context) (*provider, error) { return c.disc.get(ctx) }
+
+func (d *discoverer) get(ctx context.Context) (*provider, error) {
 	d.mu.Lock()
 	if d.cached != nil {
 		p := d.cached
 		d.mu.Unlock()
 		return p, nil
 	}
-	if d.failure != nil && c.cfg.Now().Sub(d.failedAt) < discoveryRetryAfter {
+	if d.failure != nil && d.now().Sub(d.failedAt) < discoveryRetryAfter {
 		err := d.failure
 		d.mu.Unlock()
 		return nil, err
@@ -78,11 +89,11 @@ func (c *Client) provider(ctx context.Context) (*provider, error) {
 	d.mu.Unlock()
 
 	ch := d.group.DoChan("discover", func() (any, error) {
-		p, err := c.discover(context.WithoutCancel(ctx))
+		p, err := d.discover(context.WithoutCancel(ctx))
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		if err != nil {
-			d.failure, d.failedAt = err, c.cfg.Now()
+			d.failure, d.failedAt = err, d.now()
 			return nil, err
 		}
 		d.cached, d.failure = p, nil
@@ -99,14 +110,14 @@ func (c *Client) provider(ctx context.Context) (*provider, error) {
 	}
 }
 
-func (c *Client) discover(ctx context.Context) (*provider, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.httpTimeout())
+func (d *discoverer) discover(ctx context.Context) (*provider, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
-	op, err := oidc.NewProvider(oidc.ClientContext(ctx, c.http), c.cfg.issuer)
+	op, err := oidc.NewProvider(oidc.ClientContext(ctx, d.http), d.issuer)
 	if err != nil {
 		var mismatch *oidc.IssuerMismatchError
 		if errors.As(err, &mismatch) {
-			return nil, &ProviderError{Stage: "discovery", Reason: ReasonIssuer, Err: fmt.Errorf("issuer %q does not match the expected %q", sanitize(mismatch.Discovered, 200), c.cfg.issuer)}
+			return nil, &ProviderError{Stage: "discovery", Reason: ReasonIssuer, Err: fmt.Errorf("issuer %q does not match the expected %q", sanitize(mismatch.Discovered, 200), d.issuer)}
 		}
 		return nil, providerFailure("discovery", err, ReasonDiscovery)
 	}
@@ -115,33 +126,29 @@ func (c *Client) discover(ctx context.Context) (*provider, error) {
 		return nil, &ProviderError{Stage: "discovery", Reason: ReasonInvalidJSON, Err: err}
 	}
 	ep := op.Endpoint()
-	var rawJWKS struct {
-		JWKSURI string `json:"jwks_uri"`
-	}
-	_ = op.Claims(&rawJWKS)
 	p := &provider{
-		issuer:                c.cfg.issuer,
+		issuer:                d.issuer,
 		authorizationEndpoint: ep.AuthURL,
 		tokenEndpoint:         ep.TokenURL,
 		userinfoEndpoint:      op.UserInfoEndpoint(),
 		endSessionEndpoint:    meta.EndSessionEndpoint,
 		revocationEndpoint:    meta.RevocationEndpoint,
-		jwksURI:               rawJWKS.JWKSURI,
+		jwksURI:               meta.JWKSURI,
 		issParameterSupported: meta.IssParameterSupported,
 	}
 	for name, u := range map[string]string{"authorization_endpoint": p.authorizationEndpoint, "token_endpoint": p.tokenEndpoint, "jwks_uri": p.jwksURI} {
-		if err := c.checkEndpointURL(u); err != nil {
+		if err := d.checkEndpointURL(u); err != nil {
 			return nil, &ProviderError{Stage: "discovery", Reason: ReasonDiscovery, Err: fmt.Errorf("%s: %v", name, err)}
 		}
 	}
 	for name, u := range map[string]*string{"end_session_endpoint": &p.endSessionEndpoint, "revocation_endpoint": &p.revocationEndpoint, "userinfo_endpoint": &p.userinfoEndpoint} {
-		if *u != "" && c.checkEndpointURL(*u) != nil {
-			c.cfg.Logger.Warn("logto: ignoring unusable endpoint from discovery", "endpoint", name)
+		if *u != "" && d.checkEndpointURL(*u) != nil {
+			d.logger.Warn("logto: ignoring unusable endpoint from discovery", "endpoint", name)
 			*u = ""
 		}
 	}
 	// The allowlist is ours; discovery can only narrow it (never widen it).
-	for _, a := range c.cfg.signingAllowed {
+	for _, a := range d.allowedAlgs {
 		if len(meta.IDTokenAlgs) == 0 || slices.Contains(meta.IDTokenAlgs, a) {
 			p.algorithms = append(p.algorithms, a)
 		}
@@ -149,12 +156,12 @@ func (c *Client) discover(ctx context.Context) (*provider, error) {
 	if len(p.algorithms) == 0 {
 		return nil, &ProviderError{Stage: "discovery", Reason: ReasonDiscovery, Err: errors.New("no allowed ID token signing algorithm in id_token_signing_alg_values_supported")}
 	}
-	p.keys = &jwks.KeySet{URL: p.jwksURI, Client: c.http, Now: c.cfg.Now, MinRefetchInterval: jwksMinRefetch, Algorithms: p.algorithms}
+	p.keys = &jwks.KeySet{URL: p.jwksURI, Client: d.http, Now: d.now, MinRefetchInterval: jwksMinRefetch, Algorithms: p.algorithms}
 	return p, nil
 }
 
 // checkEndpointURL applies the Endpoint transport rule to discovered URLs.
-func (c *Client) checkEndpointURL(raw string) error {
+func (d *discoverer) checkEndpointURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return errors.New("not an absolute URL")
@@ -162,15 +169,18 @@ func (c *Client) checkEndpointURL(raw string) error {
 	switch {
 	case u.Scheme == "https":
 		return nil
-	case u.Scheme == "http" && (isLoopback(u.Hostname()) || c.cfg.InsecureAllowHTTPEndpoint):
+	case u.Scheme == "http" && (isLoopback(u.Hostname()) || d.insecureHTTP):
 		return nil
 	}
 	return errors.New("must be https")
 }
 
-func (c *Client) httpTimeout() time.Duration {
-	if c.cfg.HTTPClient.Timeout > 0 {
-		return c.cfg.HTTPClient.Timeout
+func (c *Client) httpTimeout() time.Duration { return c.disc.timeout }
+
+// clientTimeout is the timeout of one provider call.
+func clientTimeout(hc *http.Client) time.Duration {
+	if hc.Timeout > 0 {
+		return hc.Timeout
 	}
 	return defaultHTTPTimeout
 }

@@ -187,7 +187,7 @@ func (p *Provider) parseAuthRequest(app App, params url.Values) (*authRequest, [
 		clientID:     app.ID,
 		nonce:        params.Get("nonce"),
 		challenge:    challenge,
-		resources:    map[string][]string{},
+		requested:    requested,
 		withAuthTime: params.Get("max_age") != "" || contains(prompts, "login"),
 	}
 	p.mu.Lock()
@@ -201,12 +201,11 @@ func (p *Provider) parseAuthRequest(app App, params url.Values) (*authRequest, [
 			p.mu.Unlock()
 			return nil, nil, newError(http.StatusBadRequest, "invalid_target", "resource indicator must not contain a fragment component")
 		}
-		res, ok := p.resources[ind]
-		if !ok && ind != ReservedOrganizationResource {
+		if _, ok := p.resources[ind]; !ok && ind != ReservedOrganizationResource {
 			p.mu.Unlock()
 			return nil, nil, errInvalidTarget()
 		}
-		req.resources[ind] = intersect(requested, res.Scopes)
+		req.indicators = append(req.indicators, ind)
 	}
 	p.mu.Unlock()
 
@@ -272,13 +271,17 @@ func (p *Provider) handleResume(w http.ResponseWriter, r *http.Request, uid stri
 	p.respondAuth(w, req.redirectURI, req.responseMode, p.callbackParams("code", code, req.state))
 }
 
-// issueCodeLocked records the grant for req in sess and returns a new
-// authorization code (valid 60 s).
+// issueCodeLocked records the grant for req in sess, resolving the
+// resource scopes the user holds, and returns a new authorization code
+// (valid 60 s).
 func (p *Provider) issueCodeLocked(req *authRequest, sess *session, now time.Time) string {
+	user, _ := p.userLocked(sess.userID)
 	g := &grant{
 		id: randomToken(), clientID: req.clientID, userID: sess.userID, sessionID: sess.id,
-		scopes: slices.Clone(req.scopes), resources: req.resources, nonce: req.nonce,
-		authTime: sess.authTime, withAuthTime: req.withAuthTime, expiresAt: now.Add(grantTTL),
+		scopes:    slices.Clone(req.scopes),
+		resources: p.grantResourcesLocked(user, req.requested, req.indicators),
+		nonce:     req.nonce,
+		authTime:  sess.authTime, withAuthTime: req.withAuthTime, expiresAt: now.Add(grantTTL),
 	}
 	p.grants[g.id] = g
 	sess.grantIDs = append(sess.grantIDs, g.id)

@@ -41,8 +41,9 @@ func nonNil(s []string) []string {
 // userClaims returns the claims of u for the granted scopes. The ID token
 // gets Logto's default set (extended claims roles, organizations and
 // organization_roles enabled); userinfo also gets custom_data, identities,
-// sso_identities and organization_data.
-func userClaims(u User, scopes []string, userinfo bool) map[string]any {
+// sso_identities and organization_data (orgData, from
+// organizationDataLocked).
+func userClaims(u User, scopes []string, userinfo bool, orgData []map[string]any) map[string]any {
 	c := map[string]any{"sub": u.ID}
 	for _, s := range scopes {
 		switch s {
@@ -64,11 +65,10 @@ func userClaims(u User, scopes []string, userinfo bool) map[string]any {
 		case scopeOrganizations:
 			c["organizations"] = nonNil(u.Organizations)
 			if userinfo {
-				data := make([]map[string]any, 0, len(u.Organizations))
-				for _, id := range u.Organizations {
-					data = append(data, map[string]any{"id": id, "name": id, "description": nil})
+				if orgData == nil {
+					orgData = []map[string]any{}
 				}
-				c["organization_data"] = data
+				c["organization_data"] = orgData
 			}
 		case scopeOrganizationRoles:
 			c["organization_roles"] = nonNil(u.OrganizationRoles)

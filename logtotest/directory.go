@@ -22,9 +22,11 @@ const (
 )
 
 // ReservedOrganizationResource is Logto's reserved API resource for
-// organization scopes. It is always accepted as a resource indicator; add a
-// [Resource] with this indicator to give it scopes, which organization
-// tokens then carry.
+// organization scopes (organization permissions). It is always accepted as a
+// resource indicator. Its scopes are those of the [OrganizationRole]s of the
+// configured organizations, plus those of a [Resource] with this indicator;
+// without any role configured, organization tokens carry every scope of such
+// a Resource.
 const ReservedOrganizationResource = "urn:logto:resource:organizations"
 
 // App is a Logto application (an OIDC client).
@@ -60,12 +62,15 @@ type User struct {
 	Phone    string
 	Picture  string
 	Password string // kept for demo apps; the provider signs in without it
-	// Roles are global role names (roles claim).
+	// Roles are global role names (roles claim). Those configured as a
+	// [Role] grant its resource scopes.
 	Roles []string
 	// Organizations are organization IDs (organizations claim). Membership
 	// decides whether organization tokens are issued.
 	Organizations []string
 	// OrganizationRoles are "<orgId>:<roleName>" (organization_roles claim).
+	// Those naming an [OrganizationRole] of a configured [Organization] the
+	// user is a member of grant its scopes.
 	OrganizationRoles []string
 	// CustomData is the custom_data userinfo claim.
 	CustomData map[string]any
@@ -75,7 +80,9 @@ type User struct {
 }
 
 // Resource is a Logto API resource: an indicator accepted in the resource
-// parameter and the scopes it defines.
+// parameter and the scopes it defines. Which of them a user holds is decided
+// by [Role]s and [OrganizationRole]s; with no role configured at all, every
+// user holds all of them.
 type Resource struct {
 	Indicator string
 	Scopes    []string

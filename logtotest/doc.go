@@ -29,8 +29,9 @@
 // ({"code":"oidc.<error>","message":...,"error":...,"error_description":...}),
 // client authentication (client_secret_basic and client_secret_post for
 // Traditional apps, none plus PKCE for public apps), resource indicators,
-// organization tokens, the refresh-token rotation policy with its 3-second
-// reuse grace, and the two-step end-session page.
+// role-based API resource scopes, organization tokens, the refresh-token
+// rotation policy with its 3-second reuse grace, and the two-step
+// end-session page.
 //
 // The sign-in itself is automatic: /oidc/auth answers 303 to
 // /oidc/auth/<uid>, which answers 303 to the redirect URI with code, state
@@ -41,9 +42,29 @@
 //
 //   - Redirect URIs and post-logout redirect URIs match exactly; wildcards and
 //     the loopback-port exception for native apps are not implemented.
-//   - A user holds every scope of every configured [Resource]; scopes of the
-//     reserved resource urn:logto:resource:organizations (configure it as a
-//     Resource to give it scopes) stand in for organization-role scopes.
+//   - Roles and organizations are configured on the provider ([Role],
+//     [Organization], [OrganizationRole]) instead of through a Management
+//     API. As in Logto, a user's scopes for an API resource at sign-in are
+//     the scopes the global roles named in [User.Roles] grant, plus the
+//     ResourceScopes of the user's organization roles in every organization
+//     they belong to; the token scope is the requested scopes intersected
+//     with the resource's scopes and the user's, and scopes the user lacks
+//     are dropped silently. A refresh re-evaluates them against the current
+//     roles. An organization token (organization_id, no resource) carries the
+//     organization permissions (OrganizationRole.Scopes) of the user's roles
+//     in that organization, and an organization-scoped resource token
+//     (resource and organization_id) only that organization's role
+//     ResourceScopes, with an organization_id claim.
+//   - While no Role and no OrganizationRole is configured at all, the older
+//     simplification applies: a user holds every scope of every configured
+//     [Resource], and the scopes of a Resource with the indicator
+//     urn:logto:resource:organizations stand in for organization-role scopes
+//     in every organization the user belongs to.
+//   - Organization roles are defined per Organization, not as tenant-wide
+//     templates. Membership is [User.Organizations] alone; an organization
+//     need not be configured (organization_data then shows its ID as name).
+//     There is no organization MFA requirement, just-in-time provisioning or
+//     machine-to-machine organization access.
 //   - There is no consent, MFA, third-party app, device flow, client
 //     credentials, token exchange or introspection.
 //

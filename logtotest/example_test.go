@@ -1,6 +1,7 @@
 package logtotest_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -80,4 +81,65 @@ func ExampleProvider_SetHooks() {
 	_ = json.Unmarshal(rec.Body.Bytes(), &doc)
 	fmt.Println(doc["issuer"], p.CountRequests("/oidc/.well-known/openid-configuration"))
 	// Output: https://evil.example/oidc 1
+}
+
+// ExampleOrganization configures a global role, an organization with a role
+// and a member, then gets an API resource token and an organization token
+// with the refresh grant, as the SDK does.
+func ExampleOrganization() {
+	const api = "https://api.example.com"
+	user := logtotest.DefaultUser()
+	user.Roles = []string{"reader"}
+	user.Organizations = []string{"acme"}
+	user.OrganizationRoles = []string{"acme:admin"}
+	p, _ := logtotest.New(logtotest.Options{
+		URL:       "http://localhost:3001",
+		Users:     []logtotest.User{user},
+		Resources: []logtotest.Resource{{Indicator: api, Scopes: []string{"read:data", "write:data"}}},
+		Roles:     []logtotest.Role{{Name: "reader", Scopes: map[string][]string{api: {"read:data"}}}},
+		Organizations: []logtotest.Organization{{ID: "acme", Name: "Acme", Roles: []logtotest.OrganizationRole{
+			{Name: "admin", Scopes: []string{"invite:member"}},
+		}}},
+	})
+	serve := func(r *http.Request) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		p.ServeHTTP(rec, r)
+		return rec
+	}
+	token := func(form url.Values) map[string]any {
+		r := httptest.NewRequest(http.MethodPost, "http://localhost:3001/oidc/token", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.SetBasicAuth(logtotest.DefaultAppID, logtotest.DefaultAppSecret)
+		var body map[string]any
+		_ = json.Unmarshal(serve(r).Body.Bytes(), &body)
+		return body
+	}
+	claims := func(jwt string) (aud, scope any) {
+		payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(jwt, ".")[1])
+		var c map[string]any
+		_ = json.Unmarshal(payload, &c)
+		return c["aud"], c["scope"]
+	}
+
+	q := url.Values{
+		"client_id": {logtotest.DefaultAppID}, "response_type": {"code"}, "prompt": {"consent"},
+		// write:data is dropped: no role of the user grants it.
+		"scope":    {"openid offline_access urn:logto:scope:organizations invite:member read:data write:data"},
+		"resource": {api, logtotest.ReservedOrganizationResource},
+	}
+	rec := serve(httptest.NewRequest(http.MethodGet, "http://localhost:3001/oidc/auth?"+q.Encode(), nil))
+	rec = serve(httptest.NewRequest(http.MethodGet, "http://localhost:3001"+rec.Header().Get("Location"), nil))
+	cb, _ := url.Parse(rec.Header().Get("Location"))
+	rt := token(url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}})["refresh_token"]
+
+	res := token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt.(string)}, "resource": {api}})
+	fmt.Println(claims(res["access_token"].(string)))
+	res = token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt.(string)}, "organization_id": {"acme"}})
+	fmt.Println(claims(res["access_token"].(string)))
+	res = token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt.(string)}, "organization_id": {"other"}})
+	fmt.Println(res["error"], res["error_description"])
+	// Output:
+	// https://api.example.com read:data
+	// urn:logto:organization:acme invite:member
+	// access_denied user is not a member of the organization
 }

@@ -27,12 +27,18 @@ type Hooks struct {
 	// TokenResponse edits the status and JSON body of every token endpoint
 	// response, successes and errors alike.
 	TokenResponse func(status *int, body map[string]any)
+	// TokenResponseFor is TokenResponse with the request's grant_type
+	// ("authorization_code", "refresh_token", or whatever was sent, "" when
+	// missing), so a test can break only refresh responses. It runs after
+	// TokenResponse.
+	TokenResponseFor func(grantType string, status *int, body map[string]any)
 	// RawTokenResponse may write the token response itself (for truncated
 	// JSON or an HTML 500); when it returns true the provider writes nothing
 	// more. The request has already been processed (a code is consumed).
 	RawTokenResponse func(w http.ResponseWriter) bool
 	// Delay returns how long to wait before answering a request to path
-	// (the request path, including any URL path prefix). The wait ends
+	// (the request path, including any URL path prefix), for every endpoint
+	// and grant, e.g. /oidc/token for code exchanges and refreshes alike. The wait ends
 	// early, with nothing written, when the request's context is done.
 	Delay func(path string) time.Duration
 	// Userinfo edits a successful /oidc/me body.

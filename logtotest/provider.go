@@ -30,6 +30,15 @@ type Options struct {
 	// Resources are the API resources accepted in the resource parameter.
 	// Default: none.
 	Resources []Resource
+	// Roles are global roles granting resource scopes to the users that
+	// hold them (User.Roles). Default: none. While no Roles and no
+	// organization roles are configured, a user holds every scope of every
+	// Resource.
+	Roles []Role
+	// Organizations are organizations with their roles. Default: none.
+	// Membership is User.Organizations either way; configuring an
+	// organization gives it a name, a description and roles.
+	Organizations []Organization
 	// Now is the clock behind every exp, iat and TTL. Default: time.Now.
 	Now func() time.Time
 	// SigningKey is the current P-384 key. Default: a generated one.
@@ -54,6 +63,8 @@ type Provider struct {
 	apps       map[string]App
 	users      []User
 	resources  map[string]Resource
+	roles      map[string]Role
+	orgs       map[string]Organization
 	signInUser string
 	requests   []Request
 	store
@@ -63,7 +74,7 @@ var _ http.Handler = (*Provider)(nil)
 
 // New returns a provider for opts. It fails when URL is missing or not an
 // absolute http(s) URL, when SigningKey is not on P-384, or when an app or
-// user has no ID.
+// user has no ID, a role no name or an organization no ID.
 func New(opts Options) (*Provider, error) {
 	u, err := url.Parse(opts.URL)
 	if opts.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") ||
@@ -79,6 +90,8 @@ func New(opts Options) (*Provider, error) {
 		log:       opts.Logger,
 		apps:      map[string]App{},
 		resources: map[string]Resource{},
+		roles:     map[string]Role{},
+		orgs:      map[string]Organization{},
 		store:     newStore(),
 	}
 	if p.now == nil {
@@ -119,6 +132,18 @@ func New(opts Options) (*Provider, error) {
 	}
 	for _, r := range opts.Resources {
 		p.AddResource(r)
+	}
+	for _, r := range opts.Roles {
+		if r.Name == "" {
+			return nil, errors.New("logtotest: a Role has an empty Name")
+		}
+		p.AddRole(r)
+	}
+	for _, o := range opts.Organizations {
+		if o.ID == "" {
+			return nil, errors.New("logtotest: an Organization has an empty ID")
+		}
+		p.AddOrganization(o)
 	}
 	return p, nil
 }

@@ -7,7 +7,8 @@ import (
 )
 
 // refreshGrant serves grant_type=refresh_token, with Logto's resource and
-// organization_id extensions (RFC 0001) and oidc-provider's rotation policy:
+// organization_id extensions (RFC 0001), role-based scopes (roles.go) and
+// oidc-provider's rotation policy:
 // public clients rotate on every use, confidential ones once 70 % of the
 // token's life has passed; a rotated token may be replayed for 3 seconds,
 // after which a replay revokes the whole grant.
@@ -69,17 +70,32 @@ func (p *Provider) refreshGrant(app App, form url.Values) (map[string]any, *oidc
 			}
 		}
 		is := &issue{app: app, user: user, grant: *g}
+		roles := p.rolesConfiguredLocked()
 		switch {
 		case resource != "":
 			granted, ok := g.resources[resource]
 			if !ok {
 				return nil, errInvalidTarget()
 			}
-			is.jwtAudience, is.jwtScopes, is.jwtOrg = resource, intersect(requested, granted), orgID
+			scopes := intersect(requested, granted)
+			if roles {
+				// Re-evaluated like Logto's resource server info: the
+				// resource's current scopes the user holds now, through
+				// that organization's roles for an organization-scoped
+				// token.
+				scopes = intersect(intersect(scopes, p.resources[resource].Scopes),
+					p.userResourceScopesLocked(user, resource, orgID))
+			}
+			is.jwtAudience, is.jwtScopes, is.jwtOrg = resource, scopes, orgID
 			is.scope = is.jwtScopes
 		case orgID != "":
 			is.jwtAudience = organizationAudiencePrefix + orgID
+			// Empty when the reserved organization resource was not
+			// requested at sign-in, as in Logto 1.42.
 			is.jwtScopes = intersect(requested, g.resources[ReservedOrganizationResource])
+			if roles {
+				is.jwtScopes = intersect(is.jwtScopes, p.userOrgScopesLocked(user, orgID))
+			}
 			is.scope = is.jwtScopes
 		default:
 			is.scope = intersect(requested, g.scopes)
@@ -94,7 +110,8 @@ func (p *Provider) refreshGrant(app App, form url.Values) (map[string]any, *oidc
 			if rt.consumedAt.IsZero() {
 				rt.consumedAt = now
 			}
-			next := &refreshToken{grantID: g.id, clientID: app.ID, issuedAt: now, expiresAt: rt.expiresAt}
+			next := &refreshToken{grantID: g.id, clientID: app.ID, issuedAt: now, expiresAt: rt.expiresAt,
+				rotations: rt.rotations + 1}
 			if !app.Public {
 				next.expiresAt = now.Add(refreshTokenTTL)
 			}

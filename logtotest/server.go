@@ -25,6 +25,16 @@ func WithResources(resources ...Resource) Option {
 	return func(o *Options) { o.Resources = append(o.Resources, resources...) }
 }
 
+// WithRoles registers global roles (see [Options.Roles]).
+func WithRoles(roles ...Role) Option {
+	return func(o *Options) { o.Roles = append(o.Roles, roles...) }
+}
+
+// WithOrganizations registers organizations (see [Options.Organizations]).
+func WithOrganizations(orgs ...Organization) Option {
+	return func(o *Options) { o.Organizations = append(o.Organizations, orgs...) }
+}
+
 // WithClock sets the clock behind every exp, iat and TTL.
 func WithClock(now func() time.Time) Option {
 	return func(o *Options) { o.Now = now }

@@ -54,8 +54,9 @@ func (g *grant) allScopes() []string {
 type authRequest struct {
 	clientID, redirectURI, responseMode string
 	state, nonce, challenge             string
-	scopes                              []string
-	resources                           map[string][]string
+	scopes                              []string // granted OIDC scopes
+	requested                           []string // the scope parameter, deduplicated
+	indicators                          []string // validated resource indicators
 	userID, sessionID                   string
 	withAuthTime                        bool
 	expiresAt                           time.Time
@@ -78,6 +79,7 @@ type refreshToken struct {
 	issuedAt          time.Time
 	expiresAt         time.Time
 	consumedAt        time.Time // zero until rotated
+	rotations         int       // how many rotations led to this token
 }
 
 // session is a provider (browser) session, the _session cookie.

@@ -23,6 +23,9 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request, form url.
 	if hooks.TokenResponse != nil {
 		hooks.TokenResponse(&status, body)
 	}
+	if hooks.TokenResponseFor != nil {
+		hooks.TokenResponseFor(form.Get("grant_type"), &status, body)
+	}
 	if hooks.RawTokenResponse != nil && hooks.RawTokenResponse(w) {
 		return
 	}
@@ -222,7 +225,7 @@ func (p *Provider) mint(is *issue, key *signingKey, now time.Time) (map[string]a
 // claims iss, sub, aud, exp, iat, nonce (if sent at authorization),
 // auth_time (max_age or prompt=login) and the scope claims.
 func (p *Provider) idToken(key *signingKey, is *issue, now time.Time) (string, error) {
-	claims := userClaims(is.user, is.idScopes, false)
+	claims := userClaims(is.user, is.idScopes, false, nil)
 	claims["iss"] = p.issuer
 	claims["aud"] = is.app.ID
 	claims["iat"] = now.Unix()

@@ -48,13 +48,15 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request, form u
 	p.mu.Lock()
 	now := p.now()
 	var (
-		user   User
-		scopes []string
-		ok     bool
+		user    User
+		scopes  []string
+		ok      bool
+		orgData []map[string]any
 	)
 	if at := p.accessTokens[token]; at != nil && !now.After(at.expiresAt) && p.liveGrantLocked(at.grantID, now) != nil {
 		scopes = at.scopes
 		user, ok = p.userLocked(at.userID)
+		orgData = p.organizationDataLocked(user)
 	}
 	p.mu.Unlock()
 	if !ok {
@@ -67,7 +69,7 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request, form u
 		fail(e)
 		return
 	}
-	body := userClaims(user, scopes, true)
+	body := userClaims(user, scopes, true, orgData)
 	if h := p.hooks().Userinfo; h != nil {
 		h(body)
 	}

@@ -70,24 +70,64 @@ func (c Chunked) Write(w http.ResponseWriter, r *http.Request, value string) err
 			cookies = append(cookies, &part)
 		}
 	}
+	earlier := c.takeWritten(w)
 	keep := make(map[string]bool, len(cookies))
 	for _, ck := range cookies {
 		keep[ck.Name] = true
 		http.SetCookie(w, ck)
 	}
-	for _, name := range c.names(r) {
+	for _, name := range append(c.names(r), earlier...) {
 		if !keep[name] {
+			keep[name] = true
 			c.expire(w, name)
 		}
 	}
 	return nil
 }
 
+// takeWritten removes the Set-Cookie lines of this family that an earlier
+// Write or Clear put on w, and returns their names, so that several writes in
+// one response leave exactly the last state (browsers apply Set-Cookie lines
+// in order, and a stale chunk would corrupt the value).
+func (c Chunked) takeWritten(w http.ResponseWriter) []string {
+	lines := w.Header().Values("Set-Cookie")
+	if len(lines) == 0 {
+		return nil
+	}
+	var kept, names []string
+	for _, line := range lines {
+		if ck, err := http.ParseSetCookie(line); err == nil && c.member(ck.Name) {
+			names = append(names, ck.Name)
+			continue
+		}
+		kept = append(kept, line)
+	}
+	w.Header().Del("Set-Cookie")
+	for _, line := range kept {
+		w.Header().Add("Set-Cookie", line)
+	}
+	return names
+}
+
+// member reports whether name is the cookie or one of its chunks.
+func (c Chunked) member(name string) bool {
+	if name == c.Base.Name {
+		return true
+	}
+	rest, ok := strings.CutPrefix(name, c.Base.Name+".")
+	if !ok {
+		return false
+	}
+	_, err := strconv.Atoi(rest)
+	return err == nil
+}
+
 // Clear expires every cookie of this family the request carried (and the
 // unchunked name, in case the browser holds one the request did not show).
 func (c Chunked) Clear(w http.ResponseWriter, r *http.Request) {
 	seen := map[string]bool{}
-	for _, name := range append([]string{c.Base.Name}, c.names(r)...) {
+	earlier := c.takeWritten(w)
+	for _, name := range append(append([]string{c.Base.Name}, c.names(r)...), earlier...) {
 		if !seen[name] {
 			seen[name] = true
 			c.expire(w, name)
@@ -111,19 +151,9 @@ func (c Chunked) names(r *http.Request) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, ck := range r.Cookies() {
-		if seen[ck.Name] {
-			continue
-		}
-		if ck.Name == c.Base.Name {
+		if !seen[ck.Name] && c.member(ck.Name) {
 			seen[ck.Name] = true
 			out = append(out, ck.Name)
-			continue
-		}
-		if rest, ok := strings.CutPrefix(ck.Name, c.Base.Name+"."); ok {
-			if _, err := strconv.Atoi(rest); err == nil {
-				seen[ck.Name] = true
-				out = append(out, ck.Name)
-			}
 		}
 	}
 	return out

@@ -176,3 +176,31 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestChunkedRewriteInOneResponse: writing a big then a small value to the
+// same response leaves only the small one, with the big one's chunks expired.
+func TestChunkedRewriteInOneResponse(t *testing.T) {
+	t.Parallel()
+	ch := seal.Chunked{Base: http.Cookie{Name: "s", Path: "/"}, MaxChunks: 12}
+	rec := httptest.NewRecorder()
+	http.SetCookie(rec, &http.Cookie{Name: "other", Value: "keep"})
+	req := httptest.NewRequest("GET", "/", nil)
+	if err := ch.Write(rec, req, strings.Repeat("b", 9000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Write(rec, req, "small"); err != nil {
+		t.Fatal(err)
+	}
+	jar := map[string]string{}
+	for _, line := range rec.Header().Values("Set-Cookie") {
+		ck, _ := http.ParseSetCookie(line)
+		if ck.MaxAge < 0 {
+			delete(jar, ck.Name)
+		} else {
+			jar[ck.Name] = ck.Value
+		}
+	}
+	if len(jar) != 2 || jar["s"] != "small" || jar["other"] != "keep" {
+		t.Fatalf("browser would hold %v", jar)
+	}
+}
