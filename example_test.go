@@ -44,24 +44,34 @@ func ExampleNew() {
 // exampleSetup starts an in-process Logto-compatible provider and returns a
 // Client registered with it, plus a stop function.
 func exampleSetup() (*logto.Client, *logtotest.Provider, func()) {
+	return exampleSetupWith(nil)
+}
+
+// exampleSetupWith lets an example add to the provider and client config.
+func exampleSetupWith(edit func(*logtotest.Options, *logto.Config)) (*logto.Client, *logtotest.Provider, func()) {
 	srv := httptest.NewUnstartedServer(nil)
 	endpoint := "http://" + srv.Listener.Addr().String()
 	app := logtotest.DefaultApp()
 	app.RedirectURIs = []string{"https://app.example.com/callback"}
 	app.PostLogoutRedirectURIs = []string{"https://app.example.com/"}
-	op, err := logtotest.New(logtotest.Options{URL: endpoint, Apps: []logtotest.App{app}})
-	if err != nil {
-		log.Fatal(err)
-	}
-	srv.Config.Handler = op
-	srv.Start()
-	client, err := logto.New(logto.Config{
+	opts := logtotest.Options{URL: endpoint, Apps: []logtotest.App{app}, Users: []logtotest.User{logtotest.DefaultUser()}}
+	cfg := logto.Config{
 		AppID:        app.ID,
 		AppSecret:    app.Secret,
 		Endpoint:     endpoint,
 		BaseURL:      "https://app.example.com",
 		CookieSecret: "a-random-secret-of-at-least-32-characters",
-	})
+	}
+	if edit != nil {
+		edit(&opts, &cfg)
+	}
+	op, err := logtotest.New(opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.Config.Handler = op
+	srv.Start()
+	client, err := logto.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
