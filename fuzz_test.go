@@ -1,13 +1,16 @@
 package logto_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/logto-go/logto"
+	"github.com/logto-go/logto/logtotest"
 )
 
 func fuzzClient(f *testing.F) *logto.Client {
@@ -89,6 +92,34 @@ func FuzzIDTokenClaims(f *testing.F) {
 		var again logto.IDTokenClaims
 		if err := json.Unmarshal(out, &again); err != nil || again.Sub != c.Sub {
 			t.Fatalf("round trip: %v, sub %q vs %q", err, again.Sub, c.Sub)
+		}
+	})
+}
+
+// FuzzResourceServerVerify: no Bearer token verifies unless the provider
+// signed it, and none panics.
+func FuzzResourceServerVerify(f *testing.F) {
+	srv := httptest.NewUnstartedServer(nil)
+	op, err := logtotest.New(logtotest.Options{URL: "http://" + srv.Listener.Addr().String()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	srv.Config.Handler = op
+	srv.Start()
+	defer srv.Close()
+	rs, err := logto.NewResourceServer(logto.ResourceServerConfig{Endpoint: op.URL(), Audience: "https://api.example.com"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	now := time.Now().Unix()
+	good, _ := op.Sign(map[string]any{"typ": "at+jwt"}, map[string]any{"iss": op.Issuer(), "aud": "https://api.example.com", "sub": "u", "exp": now + 3600, "iat": now})
+	f.Add(good)
+	f.Add("eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJ1In0.")
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, token string) {
+		claims, err := rs.Verify(context.Background(), token)
+		if err == nil && token != good && claims.Sub != "u" {
+			t.Fatalf("forged token verified: %q", token)
 		}
 	})
 }
