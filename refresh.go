@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/logto-go/logto/internal/jwks"
 )
 
 // RefreshCoalescer runs at most one refresh per key at a time and hands its
@@ -209,6 +211,8 @@ func endsSession(err error) bool {
 	switch {
 	case pe.Code == "invalid_grant":
 		return true
+	case errors.Is(err, jwks.ErrUnknownKey):
+		return false // a key rotation not seen yet: the next try refetches the JWKS
 	case pe.Stage == "id_token":
 		return true // a refreshed ID token that fails verification or changes identity
 	}

@@ -105,6 +105,26 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request, param
 		p.respondAuth(w, redirectURI, mode, p.callbackParams("code", code, state))
 		return
 	}
+	req.extra, req.prompts = extraParams(params), prompts
+	if p.experience != nil && (sess == nil || contains(prompts, "login")) {
+		loc := p.startInteractionLocked(w, req, now)
+		p.mu.Unlock()
+		setLogtoCookie(w, app.ID, params.Get("organization_id"), params.Get("ui_locales"))
+		w.Header().Set("Location", loc)
+		w.WriteHeader(http.StatusSeeOther)
+		return
+	}
+	if p.experience != nil {
+		req.userID, req.sessionID = sess.userID, sess.id // single sign-on: the provider session's user
+		req.expiresAt = now.Add(interactionTTL)
+		uid := randomToken()
+		p.interactions[uid] = req
+		p.mu.Unlock()
+		setLogtoCookie(w, app.ID, params.Get("organization_id"), params.Get("ui_locales"))
+		w.Header().Set("Location", p.basePath+"/oidc/auth/"+uid)
+		w.WriteHeader(http.StatusSeeOther)
+		return
+	}
 	userID := p.chooseUserLocked(params.Get("login_hint"))
 	if userID == "" {
 		p.mu.Unlock()
@@ -245,6 +265,14 @@ func (p *Provider) handleResume(w http.ResponseWriter, r *http.Request, uid stri
 	p.mu.Lock()
 	now := p.now()
 	req := p.interactions[uid]
+	if req != nil && req.userID == "" {
+		// Interactive sign-in not finished: back to the experience.
+		loc := p.experience.Location(req.interaction(uid))
+		p.mu.Unlock()
+		w.Header().Set("Location", loc)
+		w.WriteHeader(http.StatusSeeOther)
+		return
+	}
 	delete(p.interactions, uid)
 	if req == nil || now.After(req.expiresAt) {
 		p.mu.Unlock()

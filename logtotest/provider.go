@@ -67,6 +67,7 @@ type Provider struct {
 	orgs       map[string]Organization
 	signInUser string
 	requests   []Request
+	experience Experience
 	store
 }
 

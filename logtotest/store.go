@@ -2,6 +2,7 @@ package logtotest
 
 import (
 	"crypto/rand"
+	"net/url"
 	"slices"
 	"time"
 )
@@ -60,6 +61,8 @@ type authRequest struct {
 	userID, sessionID                   string
 	withAuthTime                        bool
 	expiresAt                           time.Time
+	extra                               url.Values // Logto's custom parameters (first_screen, login_hint, ...)
+	prompts                             []string
 }
 
 type authCode struct {
