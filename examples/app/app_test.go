@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -124,12 +125,11 @@ func (b *browser) wantSignedOut(appURL string) {
 	}
 }
 
-// walk runs the whole contract against an app at appURL whose provider is at
-// providerURL, for the user with ID sub.
-func walk(t *testing.T, appURL, providerURL, sub string) {
-	b := newBrowser(t)
-	b.wantSignedOut(appURL)
-
+// signIn walks the browser through sign-in at the app at appURL, whose
+// provider is at providerURL, and back to the home page.
+func (b *browser) signIn(appURL, providerURL string) {
+	t := b.t
+	t.Helper()
 	// Sign in: the app redirects to the authorization endpoint.
 	resp, _ := b.get(appURL + "/sign-in?returnTo=/")
 	if !isRedirect(resp.StatusCode) {
@@ -162,9 +162,17 @@ func walk(t *testing.T, appURL, providerURL, sub string) {
 	if got := location(t, resp); got.String() != appURL+"/" && got.Path != "/" {
 		t.Fatalf("GET /callback: Location %s, want /", got)
 	}
+}
+
+// walk runs the whole contract against an app at appURL whose provider is at
+// providerURL, for the user with ID sub.
+func walk(t *testing.T, appURL, providerURL, sub string) {
+	b := newBrowser(t)
+	b.wantSignedOut(appURL)
+	b.signIn(appURL, providerURL)
 
 	// Signed in.
-	resp, body = b.get(appURL + "/")
+	resp, body := b.get(appURL + "/")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET / signed in: status %d, want 200", resp.StatusCode)
 	}
@@ -200,7 +208,7 @@ func walk(t *testing.T, appURL, providerURL, sub string) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("POST /sign-out: status %d, want 303", resp.StatusCode)
 	}
-	loc = location(t, resp)
+	loc := location(t, resp)
 	if want := providerURL + "/oidc/session/end"; loc.Scheme+"://"+loc.Host+loc.Path != want {
 		t.Errorf("POST /sign-out: Location %s, want %s?...", loc, want)
 	}
@@ -210,9 +218,9 @@ func walk(t *testing.T, appURL, providerURL, sub string) {
 	b.wantSignedOut(appURL)
 }
 
-// startApp serves the app on a fresh loopback port, signing in with the
-// logtotest provider srv, which gets an app registered for it.
-func startApp(t *testing.T, cfg logto.Config) (appURL string) {
+// startApp serves the app for cfg (and api, which may be zero) on a fresh
+// loopback port.
+func startApp(t *testing.T, cfg logto.Config, api apiTarget) (appURL string) {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	appURL = "http://" + ts.Listener.Addr().String()
@@ -220,7 +228,7 @@ func startApp(t *testing.T, cfg logto.Config) (appURL string) {
 	if cfg.CookieSecret == "" {
 		cfg.CookieSecret = testCookieSecret
 	}
-	a, err := newApp(cfg)
+	a, err := newApp(cfg, api)
 	if err != nil {
 		ts.Close()
 		t.Fatal(err)
@@ -255,7 +263,7 @@ func TestContract(t *testing.T) {
 				Endpoint:  srv.URL(),
 				Scopes:    scopes,
 				Logger:    discard,
-			})
+			}, apiTarget{})
 			srv.AddApp(demoApp(logtotest.DefaultAppID, appURL))
 			walk(t, appURL, srv.URL(), logtotest.DefaultUserID)
 		})
@@ -270,7 +278,7 @@ func TestErrors(t *testing.T) {
 		AppSecret: logtotest.DefaultAppSecret,
 		Endpoint:  srv.URL(),
 		Logger:    discard,
-	})
+	}, apiTarget{})
 	srv.AddApp(demoApp(logtotest.DefaultAppID, appURL))
 
 	tests := []struct {
@@ -348,6 +356,59 @@ func TestLoadSettings(t *testing.T) {
 		if s2.Config.CookieSecret == c.CookieSecret {
 			t.Error("two starts got the same random cookie secret")
 		}
+		if !slices.Equal(c.Scopes, demoScopes) || !slices.Equal(c.Resources, []string{defaultAPIResource}) {
+			t.Errorf("Scopes %q, Resources %q; want the demo's %q and [%s]", c.Scopes, c.Resources, demoScopes, defaultAPIResource)
+		}
+		if want := (apiTarget{defaultAPIResource, defaultAPIResource}); s.API != want || !s.ServeAPI {
+			t.Errorf("API %+v (serve %v), want %+v served in process", s.API, s.ServeAPI, want)
+		}
+	})
+	t.Run("demo settings", func(t *testing.T) {
+		t.Parallel()
+		tests := []struct {
+			name          string
+			env           map[string]string
+			wantScopes    []string
+			wantResources []string
+			wantAPI       apiTarget
+			wantServe     bool
+		}{
+			{"LOGTO_SCOPES and LOGTO_RESOURCES override", map[string]string{"LOGTO_SCOPES": "email", "LOGTO_RESOURCES": "https://b.example.com"},
+				[]string{"email"}, []string{"https://b.example.com"}, apiTarget{defaultAPIResource, defaultAPIResource}, true},
+			{"API_RESOURCE", map[string]string{"API_RESOURCE": "http://127.0.0.1:4000/"},
+				demoScopes, []string{"http://127.0.0.1:4000/"}, apiTarget{"http://127.0.0.1:4000/", "http://127.0.0.1:4000"}, true},
+			{"API_URL: the API runs elsewhere", map[string]string{"API_URL": "http://127.0.0.1:4000"},
+				demoScopes, []string{defaultAPIResource}, apiTarget{defaultAPIResource, "http://127.0.0.1:4000"}, false},
+		}
+		for _, tt := range tests {
+			s, err := loadSettings(mapEnv(tt.env), demoProviderURL)
+			if err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			if !slices.Equal(s.Config.Scopes, tt.wantScopes) || !slices.Equal(s.Config.Resources, tt.wantResources) || s.API != tt.wantAPI || s.ServeAPI != tt.wantServe {
+				t.Errorf("%s: Scopes %q Resources %q API %+v serve %v; want %q %q %+v %v", tt.name,
+					s.Config.Scopes, s.Config.Resources, s.API, s.ServeAPI, tt.wantScopes, tt.wantResources, tt.wantAPI, tt.wantServe)
+			}
+		}
+		if _, err := loadSettings(mapEnv(map[string]string{"API_RESOURCE": "urn:example:api"}), demoProviderURL); err == nil {
+			t.Error("API_RESOURCE that is not a URL, without API_URL: no error")
+		}
+	})
+	t.Run("real Logto with API_RESOURCE", func(t *testing.T) {
+		t.Parallel()
+		s, err := loadSettings(mapEnv(map[string]string{
+			"LOGTO_ENDPOINT": "https://foo.logto.app", "LOGTO_APP_ID": "id", "LOGTO_APP_SECRET": "secret",
+			"LOGTO_RESOURCES": "https://b.example.com", "API_RESOURCE": "https://api.example.com", "API_URL": "http://127.0.0.1:3002",
+		}), demoProviderURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := s.Config.Resources, []string{"https://b.example.com", "https://api.example.com"}; !slices.Equal(got, want) {
+			t.Errorf("Resources %q, want %q", got, want)
+		}
+		if want := (apiTarget{"https://api.example.com", "http://127.0.0.1:3002"}); s.API != want || s.ServeAPI || len(s.Config.Scopes) != 0 {
+			t.Errorf("API %+v serve %v scopes %q; want %+v, not served, no scopes", s.API, s.ServeAPI, s.Config.Scopes, want)
+		}
 	})
 	t.Run("everything set", func(t *testing.T) {
 		t.Parallel()
@@ -373,6 +434,9 @@ func TestLoadSettings(t *testing.T) {
 		}
 		if got := strings.Join(c.Resources, ","); got != "https://api.example.com,https://b.example.com" {
 			t.Errorf("Resources %q", got)
+		}
+		if s.API != (apiTarget{}) || s.ServeAPI {
+			t.Errorf("API %+v (serve %v) with a real Logto and no API_RESOURCE, want none", s.API, s.ServeAPI)
 		}
 	})
 	t.Run("endpoint without credentials", func(t *testing.T) {
@@ -401,8 +465,15 @@ func TestRun(t *testing.T) {
 		appL.Close()
 		t.Fatal(err)
 	}
+	apiL, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		appL.Close()
+		providerL.Close()
+		t.Fatal(err)
+	}
 	appURL := "http://" + appL.Addr().String()
 	providerURL := "http://" + providerL.Addr().String()
+	apiURL := "http://" + apiL.Addr().String()
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -410,10 +481,11 @@ func TestRun(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- runWith(ctx, mapEnv(map[string]string{"LOGTO_BASE_URL": appURL}), &stdout, runOptions{
+		done <- runWith(ctx, mapEnv(map[string]string{"LOGTO_BASE_URL": appURL, "API_RESOURCE": apiURL}), &stdout, runOptions{
 			providerURL:      providerURL,
 			appListener:      appL,
 			providerListener: providerL,
+			apiListener:      apiL,
 			stderr:           &stderr,
 			ready:            func() { close(ready) },
 		})
@@ -428,13 +500,25 @@ func TestRun(t *testing.T) {
 
 	out := stdout.String()
 	user := logtotest.DefaultUser()
-	for _, want := range []string{providerURL, "Open " + appURL + "/", user.Phone, user.Username, user.Password, "won't survive a restart"} {
+	for _, want := range []string{providerURL, "Open " + appURL + "/", user.Phone, user.Username, user.Password, "won't survive a restart", "demo API (examples/api) at " + apiURL} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout has no %q:\n%s", want, out)
 		}
 	}
 
 	walk(t, appURL, providerURL, user.ID)
+
+	// The demo API runs in process and trusts the demo provider.
+	b := newBrowser(t)
+	b.signIn(appURL, providerURL)
+	resp, body := b.do(http.MethodPost, appURL+"/call-api", http.Header{"Origin": {appURL}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "200 OK") || !strings.Contains(body, "GET "+apiURL+"/api/messages") {
+		t.Errorf("POST /call-api: status %d, want 200 and the API's 200 OK; body\n%s", resp.StatusCode, body)
+	}
+	status, lc, body := b.contextQuery(appURL, "getAccessToken=1&resource="+url.QueryEscape(apiURL)+"&organizationId="+demoOrgID)
+	if c, err := logto.DecodeAccessTokenClaims(lc.AccessToken); status != http.StatusOK || err != nil || c.OrganizationID != demoOrgID || !c.HasScopes("read:messages") {
+		t.Errorf("organization-scoped API token from the demo: %d %s", status, body)
+	}
 
 	cancel()
 	select {

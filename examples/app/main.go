@@ -1,7 +1,17 @@
 // Command app is the demo web app of the Logto Go SDK: the Go counterpart of
 // @logto/next's sample. It serves a home page with a Sign In / Sign Out
 // button, the SDK's /sign-in, /callback and /sign-out endpoints, and
-// /api/context, which returns the LogtoContext JSON.
+// /api/context, which returns the LogtoContext JSON. Query parameters ask for
+// more, as @logto/next's getLogtoContext does:
+//
+//	/api/context?fetchUserInfo=1                          + userInfo
+//	/api/context?getAccessToken=1[&resource=R]            + accessToken (R's, or the default one)
+//	/api/context?getAccessToken=1&organizationId=O        + accessToken: O's organization token
+//	/api/context?getAccessToken=1&resource=R&organizationId=O  + accessToken: R's, scoped to O
+//	/api/context?organizationId=O                         + organizationTokens[O]
+//
+// When signed in, the home page's "Call the API" button (POST /call-api)
+// gets an access token for the API resource and calls examples/api with it.
 //
 // It is configured by environment variables:
 //
@@ -15,14 +25,26 @@
 //	                     The app listens on its port (all interfaces when the
 //	                     host is localhost).
 //	LOGTO_COOKIE_SECRET  32+ characters; unset: a random one per start.
-//	LOGTO_SCOPES         extra scopes, space-separated.
-//	LOGTO_RESOURCES      API resource indicators, space-separated.
+//	LOGTO_SCOPES         extra scopes, space-separated (default with the demo
+//	                     provider: roles, organizations, organization_roles,
+//	                     read:messages, write:messages).
+//	LOGTO_RESOURCES      API resource indicators, space-separated (default with
+//	                     the demo provider: API_RESOURCE).
+//	API_RESOURCE         the resource indicator of examples/api (added to the
+//	                     resources when set); enables "Call the API". Default
+//	                     with the demo provider: http://localhost:3002.
+//	API_URL              where examples/api listens, default API_RESOURCE.
+//	                     With the demo provider and API_URL unset, the app
+//	                     serves examples/api itself on API_RESOURCE's port.
 //
 // Run it with
 //
 //	go run ./examples/app
 //
-// and open http://localhost:3000.
+// and open http://localhost:3000. The demo provider knows the API resource
+// http://localhost:3002 (read:messages, write:messages), a role "reader"
+// granting read:messages to the demo user, and an organization "demo-org"
+// the demo user is a member of.
 package main
 
 import (

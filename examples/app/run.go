@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/logto-go/logto"
+	"github.com/logto-go/logto/examples/api/messages"
 	"github.com/logto-go/logto/logtotest"
 )
 
@@ -36,6 +38,13 @@ type settings struct {
 	Demo bool
 	// RandomCookieSecret is true when LOGTO_COOKIE_SECRET was unset.
 	RandomCookieSecret bool
+	// API is the API the home page's "Call the API" button calls (zero:
+	// none): API_RESOURCE, and API_URL (default API_RESOURCE). With the demo
+	// provider API_RESOURCE defaults to defaultAPIResource.
+	API apiTarget
+	// ServeAPI is true when the app serves examples/api's handler itself at
+	// API.URL: with the demo provider, unless API_URL is set.
+	ServeAPI bool
 }
 
 // loadSettings reads the LOGTO_* variables through env. providerURL is the
@@ -55,11 +64,36 @@ func loadSettings(env func(string) string, providerURL string) (settings, error)
 	if c.BaseURL == "" {
 		c.BaseURL = defaultBaseURL
 	}
+	apiResource, apiURL := get("API_RESOURCE"), get("API_URL")
 	if c.Endpoint == "" {
 		s.Demo = true
 		c.Endpoint = providerURL
 		if c.AppID == "" && c.AppSecret == "" {
 			c.AppID, c.AppSecret = logtotest.DefaultAppID, logtotest.DefaultAppSecret
+		}
+		// The demo provider knows the demo API, a role and an organization:
+		// ask for them unless LOGTO_SCOPES / LOGTO_RESOURCES say otherwise.
+		if apiResource == "" {
+			apiResource = defaultAPIResource
+		}
+		if get("LOGTO_SCOPES") == "" {
+			c.Scopes = slices.Clone(demoScopes)
+		}
+		if get("LOGTO_RESOURCES") == "" {
+			c.Resources = []string{apiResource}
+		}
+		s.ServeAPI = apiURL == ""
+	}
+	if apiResource != "" {
+		if apiURL == "" {
+			apiURL = apiResource
+		}
+		if _, err := listenAddr(apiURL); err != nil {
+			return s, fmt.Errorf("API_URL (default API_RESOURCE): %w", err)
+		}
+		s.API = apiTarget{Resource: apiResource, URL: strings.TrimRight(apiURL, "/")}
+		if get("API_RESOURCE") != "" && !slices.Contains(c.Resources, apiResource) {
+			c.Resources = append(c.Resources, apiResource)
 		}
 	}
 	switch {
@@ -107,9 +141,9 @@ func listenAddr(rawURL string) (string, error) {
 type runOptions struct {
 	// providerURL is the demo provider's endpoint; default demoProviderURL.
 	providerURL string
-	// appListener and providerListener replace listening on the addresses
-	// derived from LOGTO_BASE_URL and providerURL.
-	appListener, providerListener net.Listener
+	// appListener, providerListener and apiListener replace listening on
+	// the addresses derived from LOGTO_BASE_URL, providerURL and API_URL.
+	appListener, providerListener, apiListener net.Listener
 	// stderr receives the logs; default os.Stderr.
 	stderr io.Writer
 	// ready is called once every server accepts connections.
@@ -130,7 +164,7 @@ func runWith(ctx context.Context, env func(string) string, stdout io.Writer, o r
 		o.stderr = os.Stderr
 	}
 	// Listeners handed in are ours to close, whatever happens.
-	for _, l := range []net.Listener{o.appListener, o.providerListener} {
+	for _, l := range []net.Listener{o.appListener, o.providerListener, o.apiListener} {
 		if l != nil {
 			defer l.Close()
 		}
@@ -142,7 +176,7 @@ func runWith(ctx context.Context, env func(string) string, stdout io.Writer, o r
 		return err
 	}
 	s.Config.Logger = logger
-	a, err := newApp(s.Config)
+	a, err := newApp(s.Config, s.API)
 	if err != nil {
 		return err
 	}
@@ -171,22 +205,35 @@ func runWith(ctx context.Context, env func(string) string, stdout io.Writer, o r
 
 	var user logtotest.User
 	if s.Demo {
-		user = logtotest.DefaultUser()
+		demo := newDemoDirectory(s.API.Resource)
+		user = demo.User
 		app := logtotest.DefaultApp()
 		app.ID, app.Secret, app.Name = s.Config.AppID, s.Config.AppSecret, "Logto Go demo app"
 		app.RedirectURIs = []string{a.client.RedirectURI()}
 		app.PostLogoutRedirectURIs = []string{a.client.PostLogoutRedirectURI()}
 		p, err := logtotest.New(logtotest.Options{
-			URL:    o.providerURL,
-			Apps:   []logtotest.App{app},
-			Users:  []logtotest.User{user},
-			Logger: logger.With("component", "logtotest"),
+			URL:           o.providerURL,
+			Apps:          []logtotest.App{app},
+			Users:         []logtotest.User{user},
+			Resources:     demo.Resources,
+			Roles:         demo.Roles,
+			Organizations: demo.Organizations,
+			Logger:        logger.With("component", "logtotest"),
 		})
 		if err != nil {
 			return err
 		}
 		if err := listen(o.providerListener, o.providerURL, p); err != nil {
 			return fmt.Errorf("demo provider: %w", err)
+		}
+	}
+	if s.ServeAPI {
+		h, err := messages.New(messages.Config{Endpoint: s.Config.Endpoint, Audience: s.API.Resource, Logger: logger.With("component", "api")})
+		if err != nil {
+			return fmt.Errorf("demo API: %w", err)
+		}
+		if err := listen(o.apiListener, s.API.URL, h); err != nil {
+			return fmt.Errorf("demo API (set API_URL to use one running elsewhere): %w", err)
 		}
 	}
 	if err := listen(o.appListener, s.Config.BaseURL, a); err != nil {
@@ -203,6 +250,10 @@ func runWith(ctx context.Context, env func(string) string, stdout io.Writer, o r
 	if s.Demo {
 		fmt.Fprintf(stdout, "LOGTO_ENDPOINT is not set: running the logtotest demo provider at %s (issuer %s/oidc).\n", o.providerURL, o.providerURL)
 		fmt.Fprintf(stdout, "It signs in without a login page, as the demo user: phone %s, username %s, password %s\n", user.Phone, user.Username, user.Password)
+		fmt.Fprintf(stdout, "The demo user holds %s for the API resource %s and is a member of the organization %q (%s).\n", messages.ScopeRead, s.API.Resource, demoOrgID, demoOrgName)
+	}
+	if s.ServeAPI {
+		fmt.Fprintf(stdout, "Serving the demo API (examples/api) at %s.\n", s.API.URL)
 	}
 	if s.RandomCookieSecret {
 		fmt.Fprintln(stdout, "LOGTO_COOKIE_SECRET is not set: using a random secret, so sessions won't survive a restart.")
