@@ -192,6 +192,18 @@ type AccessTokenClaims struct {
 // Scopes splits Scope.
 func (c AccessTokenClaims) Scopes() []string { return strings.Fields(c.Scope) }
 
+// Organization returns the organization the token is for: the ID in an
+// organization token's audience (urn:logto:organization:<id>), or the
+// organization_id claim of an organization-scoped resource token.
+func (c AccessTokenClaims) Organization() (string, bool) {
+	for _, a := range c.Aud {
+		if id, err := OrganizationIDFromURN(a); err == nil {
+			return id, true
+		}
+	}
+	return c.OrganizationID, c.OrganizationID != ""
+}
+
 // HasScopes reports whether every one of scopes was granted.
 func (c AccessTokenClaims) HasScopes(scopes ...string) bool {
 	granted := c.Scopes()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -113,6 +114,16 @@ func (c *Client) GetContext(w http.ResponseWriter, r *http.Request, opts ...Cont
 	var o contextOptions
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.accessToken {
+		if err := c.checkResource(o.resource); err != nil {
+			return Context{}, err
+		}
+	}
+	if o.organizationID != "" || o.organizationTokens {
+		if !slices.Contains(c.cfg.scopes, UserScopeOrganizations) {
+			return Context{}, fmt.Errorf("%w: organization tokens need UserScopeOrganizations in Config.Scopes", ErrInvalidResource)
+		}
 	}
 	if !o.callsProvider() {
 		if st, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {

@@ -46,6 +46,10 @@ var (
 	// not a member, or the session lacks the organizations scope). HTTP 403.
 	// See [ProviderError].Code: "access_denied" or "insufficient_scope".
 	ErrAccessDenied = errors.New("logto: access denied")
+	// ErrNoRefreshToken: the session has no refresh token, so no access token
+	// can be obtained or renewed. Logto issues refresh tokens only for
+	// offline_access with prompt=consent (the defaults). HTTP 401.
+	ErrNoRefreshToken = errors.New("logto: no refresh token")
 	// ErrInvalidResource: an access token was asked for a resource that is not
 	// in [Config.Resources]; Logto grants only resources requested at sign-in.
 	// HTTP 500 (a programming error).
@@ -225,7 +229,7 @@ func StatusCode(err error) int {
 		return http.StatusOK
 	case errors.Is(err, ErrInvalidCallback):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrAuthorization), errors.Is(err, ErrNotAuthenticated), errors.Is(err, ErrInvalidToken):
+	case errors.Is(err, ErrAuthorization), errors.Is(err, ErrNotAuthenticated), errors.Is(err, ErrInvalidToken), errors.Is(err, ErrNoRefreshToken):
 		return http.StatusUnauthorized
 	case errors.Is(err, ErrInsufficientScope):
 		return http.StatusForbidden

@@ -223,5 +223,5 @@ func ExampleClient_Handler() {
 	mux.ServeHTTP(w, httptest.NewRequest("GET", "https://app.example.com/api/me", nil))
 	fmt.Println(w.Code, strings.TrimSpace(w.Body.String()))
 	// Output:
-	// 401 {"error":"not_authenticated","message":"sign in required"}
+	// 401 {"error":"not_authenticated","error_description":"sign in required"}
 }

@@ -1,6 +1,7 @@
 package logto
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,16 +13,24 @@ import (
 // Within it, the calls of one request ([Client.GetAccessToken],
 // [Client.GetContext], ...) share one session and are serialized, so several
 // token refreshes in one response end in one consistent cookie.
-func (c *Client) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = withRequestState(r)
-		lc, err := c.GetContext(w, r)
-		if err != nil {
-			c.handleError(w, r, err)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), lc)))
-	})
+func (c *Client) Middleware(next http.Handler) http.Handler { return c.MiddlewareWith()(next) }
+
+// MiddlewareWith is Middleware with [ContextOption]s, e.g.
+// [WithIDTokenRenewal] to keep pages signed in past the ID token's lifetime.
+// A session Logto ended counts as signed out; other failures go to
+// [Config.ErrorHandler].
+func (c *Client) MiddlewareWith(opts ...ContextOption) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r = withRequestState(r)
+			lc, err := c.GetContext(w, r, opts...)
+			if err != nil && !errors.Is(err, ErrNotAuthenticated) {
+				c.handleError(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), lc)))
+		})
+	}
 }
 
 // RequireAuth lets only signed-in requests through (and stores the [Context]
@@ -32,7 +41,7 @@ func (c *Client) RequireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = withRequestState(r)
 		lc, err := c.GetContext(w, r)
-		if err != nil {
+		if err != nil && !errors.Is(err, ErrNotAuthenticated) {
 			c.handleError(w, r, err)
 			return
 		}
@@ -45,9 +54,7 @@ func (c *Client) RequireAuth(next http.Handler) http.Handler {
 			http.Redirect(w, r, c.signInLocation(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = w.Write([]byte(`{"error":"not_authenticated","message":"sign in required"}` + "\n"))
+		writeJSONError(w, http.StatusUnauthorized, "not_authenticated", "sign in required")
 	})
 }
 

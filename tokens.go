@@ -22,10 +22,18 @@ import (
 // its cookies are cleared and the error matches [ErrNotAuthenticated]. A
 // transient failure (network, timeout, 5xx) keeps the session.
 func (c *Client) GetAccessToken(w http.ResponseWriter, r *http.Request, resource string) (string, error) {
-	if resource != "" && !slices.Contains(c.cfg.resources, resource) {
-		return "", fmt.Errorf("%w: %q is not in Config.Resources; Logto grants only resources requested at sign-in", ErrInvalidResource, resource)
+	if err := c.checkResource(resource); err != nil {
+		return "", err
 	}
 	return c.token(w, r, resource, "")
+}
+
+// checkResource fails fast for a resource Logto would answer invalid_target.
+func (c *Client) checkResource(resource string) error {
+	if resource != "" && !slices.Contains(c.cfg.resources, resource) {
+		return fmt.Errorf("%w: %q is not in Config.Resources; Logto grants only resources requested at sign-in", ErrInvalidResource, resource)
+	}
+	return nil
 }
 
 // GetOrganizationToken returns an access token for an organization (audience
@@ -44,8 +52,11 @@ func (c *Client) GetOrganizationToken(w http.ResponseWriter, r *http.Request, or
 // the user's roles in the organization, and it carries an organization_id
 // claim.
 func (c *Client) GetOrganizationResourceToken(w http.ResponseWriter, r *http.Request, resource, organizationID string) (string, error) {
-	if resource == "" || !slices.Contains(c.cfg.resources, resource) {
-		return "", fmt.Errorf("%w: %q is not in Config.Resources", ErrInvalidResource, resource)
+	if resource == "" {
+		return "", fmt.Errorf("%w: empty resource", ErrInvalidResource)
+	}
+	if err := c.checkResource(resource); err != nil {
+		return "", err
 	}
 	if err := c.checkOrganization(organizationID); err != nil {
 		return "", err
@@ -82,7 +93,7 @@ func (c *Client) tokenFor(ctx context.Context, p *provider, sess *session, resou
 		return e, false, nil
 	}
 	if sess.RefreshToken == "" {
-		return e, false, fmt.Errorf("%w: the session has no refresh token (Logto issues one for offline_access with prompt=consent)", ErrNotAuthenticated)
+		return e, false, ErrNoRefreshToken
 	}
 	tr, err := c.refresh(ctx, p, sess.RefreshToken, resource, organizationID)
 	if err != nil {

@@ -3,7 +3,9 @@ package logto_test
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -376,5 +378,82 @@ func TestRefreshedIDTokenIdentityChange(t *testing.T) {
 				t.Fatal("session kept after a bad refreshed ID token")
 			}
 		})
+	}
+}
+
+// TestNoRefreshToken: without offline_access (no consent) Logto issues no
+// refresh token; asking for an API token then fails clearly and the session
+// stays.
+func TestNoRefreshToken(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withAPI(), withConfig(func(c *logto.Config) { c.Prompt = logto.PromptLogin }))
+	b := h.browser()
+	h.signIn(b, "")
+	r := h.tokenGet(b, "resource="+url.QueryEscape(apiResource))
+	if r.StatusCode != http.StatusUnauthorized || !errors.Is(h.lastError(), logto.ErrNoRefreshToken) || errors.Is(h.lastError(), logto.ErrNotAuthenticated) {
+		t.Fatalf("status %d, err %v", r.StatusCode, h.lastError())
+	}
+	if len(h.refreshRequests()) != 0 || !h.context(b).IsAuthenticated {
+		t.Fatal("refresh attempted or session lost")
+	}
+}
+
+func TestContextOptionsValidated(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := h.browser()
+	h.signIn(b, "")
+	for _, q := range []string{"getAccessToken=1&resource=" + url.QueryEscape("https://unknown.example.com"), "organizationId=o1"} {
+		r := b.get(h.app.URL + "/api/context?" + q)
+		if r.StatusCode != http.StatusInternalServerError || !errors.Is(h.lastError(), logto.ErrInvalidResource) {
+			t.Fatalf("%s: %d %v", q, r.StatusCode, h.lastError())
+		}
+	}
+	if n := h.tokenCalls(); n != 1 {
+		t.Fatalf("token calls = %d, want only the code exchange", n)
+	}
+}
+
+// TestMiddlewareWithRenewal keeps pages signed in past the ID token's life.
+func TestMiddlewareWithRenewal(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, withClock(clock.Now))
+	page := h.client.MiddlewareWith(logto.WithIDTokenRenewal())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lc := logto.FromContext(r.Context())
+		_, _ = w.Write([]byte(strconv.FormatBool(lc.IsAuthenticated)))
+	}))
+	b := h.browser()
+	h.signIn(b, "")
+	clock.Advance(3 * time.Hour)
+	u, _ := url.Parse(h.app.URL)
+	req := httptest.NewRequest(http.MethodGet, h.app.URL+"/", nil)
+	for _, ck := range b.c.Jar.Cookies(u) {
+		req.AddCookie(ck)
+	}
+	w := httptest.NewRecorder()
+	page.ServeHTTP(w, req)
+	if w.Body.String() != "true" {
+		t.Fatalf("page after 3 h: %s (%v)", w.Body, h.lastError())
+	}
+	if len(w.Result().Cookies()) == 0 {
+		t.Fatal("renewed session not written")
+	}
+}
+
+func TestAccessTokenClaimsOrganization(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		claims logto.AccessTokenClaims
+		want   string
+		ok     bool
+	}{
+		{logto.AccessTokenClaims{Aud: logto.Audience{"urn:logto:organization:o1"}}, "o1", true},
+		{logto.AccessTokenClaims{Aud: logto.Audience{apiResource}, OrganizationID: "o2"}, "o2", true},
+		{logto.AccessTokenClaims{Aud: logto.Audience{apiResource}}, "", false},
+	} {
+		if got, ok := tc.claims.Organization(); got != tc.want || ok != tc.ok {
+			t.Errorf("Organization(%+v) = %q, %v", tc.claims, got, ok)
+		}
 	}
 }
