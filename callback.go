@@ -98,15 +98,15 @@ func (c *Client) exchangeCode(ctx context.Context, p *provider, tx *transaction,
 		return nil, err
 	}
 	scope, _ := tok.Extra("scope").(string)
-	now := c.cfg.Now().Unix()
+	now := c.cfg.Now()
 	sess := &session{
 		IDToken:      rawID,
 		RefreshToken: tok.RefreshToken,
 		AccessTokens: map[string]accessTokenEntry{
 			accessTokenKey("", ""): {Token: tok.AccessToken, Scope: scope, ExpiresAt: started.Unix() + tok.ExpiresIn},
 		},
-		CreatedAt: now,
-		ExpiresAt: now + int64(c.cfg.SessionMaxAge.Seconds()),
+		CreatedAt: now.UnixMilli(),
+		ExpiresAt: now.Add(c.cfg.SessionMaxAge).Unix(),
 	}
 	return sess, nil
 }

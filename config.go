@@ -60,6 +60,13 @@ type Config struct {
 	SignInPath   string // default "/sign-in"
 	CallbackPath string // default "/callback"
 	SignOutPath  string // default "/sign-out"
+	// BackChannelLogoutPath receives Logto's back-channel logout requests;
+	// register BaseURL + this path as the app's Backchannel logout URI.
+	BackChannelLogoutPath string // default "/backchannel-logout"
+
+	// RevocationList remembers sessions ended by back-channel logout. Default:
+	// in memory (one instance); share one between instances.
+	RevocationList RevocationList
 
 	// PostLogoutRedirectURI is where Logto sends the browser after sign-out; it
 	// must be registered in the Console. Default BaseURL + "/".
@@ -240,7 +247,7 @@ func (c Config) validate() (*settings, error) {
 		field string
 		val   *string
 		def   string
-	}{{"SignInPath", &s.SignInPath, "/sign-in"}, {"CallbackPath", &s.CallbackPath, "/callback"}, {"SignOutPath", &s.SignOutPath, "/sign-out"}} {
+	}{{"SignInPath", &s.SignInPath, "/sign-in"}, {"CallbackPath", &s.CallbackPath, "/callback"}, {"SignOutPath", &s.SignOutPath, "/sign-out"}, {"BackChannelLogoutPath", &s.BackChannelLogoutPath, "/backchannel-logout"}} {
 		if *p.val == "" {
 			*p.val = p.def
 		}
@@ -320,6 +327,9 @@ func (c Config) validate() (*settings, error) {
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.RevocationList == nil {
+		s.RevocationList = NewMemoryRevocationList(s.Now)
 	}
 	if s.RefreshCoalescer == nil {
 		s.RefreshCoalescer = NewLocalRefreshCoalescer(s.Now)

@@ -227,7 +227,7 @@ func StatusCode(err error) int {
 	switch {
 	case err == nil:
 		return http.StatusOK
-	case errors.Is(err, ErrInvalidCallback):
+	case errors.Is(err, ErrInvalidCallback), errors.Is(err, ErrInvalidLogoutToken):
 		return http.StatusBadRequest
 	case errors.Is(err, ErrAuthorization), errors.Is(err, ErrNotAuthenticated), errors.Is(err, ErrInvalidToken), errors.Is(err, ErrNoRefreshToken):
 		return http.StatusUnauthorized

@@ -41,6 +41,14 @@ func (c *Client) Handler() http.Handler {
 			c.handleError(w, r, err)
 		}
 	})
+	mux.HandleFunc(c.BackChannelLogoutPath(), func(w http.ResponseWriter, r *http.Request) {
+		if err := c.HandleBackChannelLogout(w, r); err != nil {
+			// The caller is Logto, not a browser: a small JSON answer.
+			status := StatusCode(err)
+			c.cfg.Logger.Warn("logto: back-channel logout rejected", "status", status, "err", sanitize(err.Error(), 300))
+			writeJSONError(w, status, "invalid_request", "logout token rejected")
+		}
+	})
 	return mux
 }
 
@@ -53,6 +61,12 @@ func (c *Client) CallbackPath() string { return c.cfg.basePath + c.cfg.CallbackP
 
 // SignOutPath is the path a sign-out form posts to: BaseURL's path + [Config.SignOutPath].
 func (c *Client) SignOutPath() string { return c.cfg.basePath + c.cfg.SignOutPath }
+
+// BackChannelLogoutPath is where Handler receives back-channel logout
+// requests: BaseURL's path + [Config.BackChannelLogoutPath].
+func (c *Client) BackChannelLogoutPath() string {
+	return c.cfg.basePath + c.cfg.BackChannelLogoutPath
+}
 
 func (c *Client) handleError(w http.ResponseWriter, r *http.Request, err error) {
 	if c.cfg.ErrorHandler != nil {

@@ -163,12 +163,8 @@ func (rs *ResourceServer) Verify(ctx context.Context, token string) (*AccessToke
 	}
 	payload, err := p.keys.VerifySignature(ctx, token)
 	if err != nil {
-		var fe *jwks.FetchError
-		if errors.As(err, &fe) {
-			return nil, providerFailure("jwks", fe, ReasonHTTPStatus)
-		}
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return nil, providerFailure("jwks", err, ReasonTimeout)
+		if pe := keyFetchError(err); pe != nil {
+			return nil, pe
 		}
 		return nil, invalid(ReasonSignature, "signature verification failed")
 	}
@@ -289,6 +285,19 @@ func writeJSONError(w http.ResponseWriter, status int, code, desc string) {
 }
 
 type accessTokenKeyCtx struct{}
+
+// keyFetchError turns a failure to fetch the JWKS into a provider error, and
+// returns nil for signature failures.
+func keyFetchError(err error) error {
+	var fe *jwks.FetchError
+	if errors.As(err, &fe) {
+		return providerFailure("jwks", fe, ReasonHTTPStatus)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return providerFailure("jwks", err, ReasonTimeout)
+	}
+	return nil
+}
 
 // AccessTokenFromContext returns the claims [ResourceServer.Middleware]
 // verified for this request.

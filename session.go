@@ -17,7 +17,7 @@ type session struct {
 	IDToken      string                      `json:"idToken"`
 	RefreshToken string                      `json:"refreshToken,omitempty"`
 	AccessTokens map[string]accessTokenEntry `json:"accessTokens,omitempty"`
-	CreatedAt    int64                       `json:"createdAt"` // unix seconds
+	CreatedAt    int64                       `json:"createdAt"` // unix milliseconds
 	ExpiresAt    int64                       `json:"expiresAt"` // unix seconds, by Config.Now
 }
 
@@ -138,6 +138,9 @@ func (s *cookieStore) Delete(w http.ResponseWriter, r *http.Request) {
 // w is not nil) and reported as no session.
 func (c *Client) loadSession(w http.ResponseWriter, r *http.Request) (*session, bool) {
 	sess, err := c.store.Load(r)
+	if err == nil && c.sessionRevoked(r.Context(), sess) {
+		sess, err = nil, errBadSession // ended by a back-channel logout
+	}
 	switch {
 	case err == nil:
 		return sess, true

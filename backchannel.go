@@ -1,0 +1,263 @@
+package logto
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+// Back-channel logout (OpenID Connect Back-Channel Logout 1.0): Logto POSTs a
+// signed logout token to the app when a user's Logto session ends elsewhere
+// (another app signed out, an admin revoked the session). Register
+// BaseURL + BackChannelLogoutPath as the application's "Backchannel logout
+// URI" in the Logto Console.
+//
+// Sessions here are sealed cookies the server does not keep, so ending one
+// means remembering "sessions of this sid (or, without sid, this user) that
+// began before now are over" in a [RevocationList] until they would have
+// expired anyway ([Config.SessionMaxAge]); every request checks its session
+// against it. The default list lives in memory, which suits one instance;
+// several instances need a shared list (e.g. in Redis) so each sees every
+// logout. Entries are small (a key and a time) and expire, so the list holds
+// at most the logouts of one SessionMaxAge.
+
+// RevocationList remembers ended sessions. Keys are "sid:<sid>" or
+// "sub:<sub>"; a session created at or before the recorded time is over.
+type RevocationList interface {
+	// Revoke records that sessions for key created up to at are over; the
+	// entry may be forgotten after expires.
+	Revoke(ctx context.Context, key string, at, expires time.Time) error
+	// RevokedAt returns the time recorded for key, if any.
+	RevokedAt(ctx context.Context, key string) (time.Time, bool, error)
+}
+
+// ErrInvalidLogoutToken: a back-channel logout request was rejected. HTTP 400.
+var ErrInvalidLogoutToken = errors.New("logto: invalid logout token")
+
+const backChannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+// maxRevocations bounds the in-memory list: beyond it the oldest entries go.
+const maxRevocations = 100_000
+
+// memoryRevocations is the default RevocationList: in-process, bounded,
+// expiring. It also remembers logout token jti values (replay protection).
+type memoryRevocations struct {
+	mu      sync.Mutex
+	entries map[string]revocation
+	now     func() time.Time
+}
+
+type revocation struct{ at, expires time.Time }
+
+// NewMemoryRevocationList returns the default, in-process RevocationList.
+// now may be nil (time.Now).
+func NewMemoryRevocationList(now func() time.Time) RevocationList {
+	if now == nil {
+		now = time.Now
+	}
+	return &memoryRevocations{entries: map[string]revocation{}, now: now}
+}
+
+func (m *memoryRevocations) Revoke(_ context.Context, key string, at, expires time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if len(m.entries) >= maxRevocations {
+		for k, e := range m.entries {
+			if !now.Before(e.expires) {
+				delete(m.entries, k)
+			}
+		}
+	}
+	for k := range m.entries { // still full of live entries: drop arbitrary ones
+		if len(m.entries) < maxRevocations {
+			break
+		}
+		delete(m.entries, k)
+	}
+	if old, ok := m.entries[key]; ok && old.at.After(at) {
+		at = old.at
+	}
+	m.entries[key] = revocation{at: at, expires: expires}
+	return nil
+}
+
+func (m *memoryRevocations) RevokedAt(_ context.Context, key string) (time.Time, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.entries[key]
+	if !ok || !m.now().Before(e.expires) {
+		return time.Time{}, false, nil
+	}
+	return e.at, true, nil
+}
+
+// logoutClaims are the claims of a logout token.
+type logoutClaims struct {
+	Iss    string                     `json:"iss"`
+	Aud    Audience                   `json:"aud"`
+	Sub    string                     `json:"sub"`
+	Sid    string                     `json:"sid"`
+	Jti    string                     `json:"jti"`
+	Events map[string]json.RawMessage `json:"events"`
+	Nonce  *json.RawMessage           `json:"nonce"`
+	Iat    *json.Number               `json:"iat"`
+	Exp    *json.Number               `json:"exp"`
+}
+
+// maxLogoutTokenAge bounds how old (by iat) a logout token may be; Logto's
+// live 120 s.
+const maxLogoutTokenAge = 5 * time.Minute
+
+// HandleBackChannelLogout receives a logout token (POST form logout_token),
+// validates it like an ID token plus the Back-Channel Logout rules (events
+// claim, no nonce, sub or sid, a jti not seen before, typ logout+jwt when
+// present) and ends the matching sessions. It answers 200 with
+// Cache-Control: no-store, or returns an error matching
+// [ErrInvalidLogoutToken] (400) or a provider error (keys unavailable).
+func (c *Client) HandleBackChannelLogout(w http.ResponseWriter, r *http.Request) error {
+	noStore(w)
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return ErrMethodNotAllowed
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		return fmt.Errorf("%w: unreadable form", ErrInvalidLogoutToken)
+	}
+	if len(r.PostForm["logout_token"]) != 1 {
+		return fmt.Errorf("%w: want exactly one logout_token", ErrInvalidLogoutToken)
+	}
+	claims, err := c.verifyLogoutToken(r.Context(), r.PostForm.Get("logout_token"))
+	if err != nil {
+		return err
+	}
+	now := c.cfg.Now()
+	expires := now.Add(c.cfg.SessionMaxAge)
+	if claims.Sid != "" {
+		err = c.cfg.RevocationList.Revoke(r.Context(), "sid:"+claims.Sid, now, expires)
+	} else {
+		err = c.cfg.RevocationList.Revoke(r.Context(), "sub:"+claims.Sub, now, expires)
+	}
+	if err != nil {
+		return fmt.Errorf("logto: recording the logout: %w", err)
+	}
+	c.cfg.Logger.Info("logto: back-channel logout", "sub", claims.Sub, "by_sid", claims.Sid != "")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (c *Client) verifyLogoutToken(ctx context.Context, raw string) (*logoutClaims, error) {
+	bad := func(why string) error { return fmt.Errorf("%w: %s", ErrInvalidLogoutToken, why) }
+	p, err := c.provider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	algs := make([]jose.SignatureAlgorithm, 0, len(p.algorithms))
+	for _, a := range p.algorithms {
+		algs = append(algs, jose.SignatureAlgorithm(a))
+	}
+	jws, err := jose.ParseSigned(raw, algs)
+	if err != nil || len(jws.Signatures) != 1 {
+		return nil, bad("malformed or algorithm not allowed")
+	}
+	if typ, ok := jws.Signatures[0].Header.ExtraHeaders["typ"].(string); ok && !strings.EqualFold(typ, "logout+jwt") && !strings.EqualFold(typ, "application/logout+jwt") {
+		return nil, bad("typ is not logout+jwt")
+	}
+	payload, err := p.keys.VerifySignature(ctx, raw)
+	if err != nil {
+		if pe := keyFetchError(err); pe != nil {
+			return nil, pe
+		}
+		return nil, bad("signature")
+	}
+	var lc logoutClaims
+	if err := json.Unmarshal(payload, &lc); err != nil {
+		return nil, bad("claims of the wrong type")
+	}
+	now, skew := c.cfg.Now(), c.cfg.ClockSkew
+	switch {
+	case lc.Iss != p.issuer:
+		return nil, bad("iss")
+	case len(lc.Aud) == 0 || !containsString(lc.Aud, c.cfg.AppID):
+		return nil, bad("aud")
+	case lc.Nonce != nil:
+		return nil, bad("nonce is forbidden in logout tokens")
+	case lc.Sub == "" && lc.Sid == "":
+		return nil, bad("neither sub nor sid")
+	case lc.Jti == "":
+		return nil, bad("jti missing")
+	}
+	ev, ok := lc.Events[backChannelLogoutEvent]
+	var evObj map[string]any
+	if !ok || json.Unmarshal(ev, &evObj) != nil || evObj == nil {
+		return nil, bad("events lacks the back-channel logout event")
+	}
+	iat, ok := unixClaim(lc.Iat)
+	if !ok || iat.After(now.Add(skew)) || now.Sub(iat) > maxLogoutTokenAge+skew {
+		return nil, bad("iat")
+	}
+	expires := iat.Add(maxLogoutTokenAge + skew)
+	if lc.Exp != nil {
+		exp, ok := unixClaim(lc.Exp)
+		if !ok || !now.Before(exp.Add(skew)) {
+			return nil, bad("exp")
+		}
+		if exp.Add(skew).After(expires) {
+			expires = exp.Add(skew)
+		}
+	}
+	// Replay: a jti is accepted once while its token could be valid.
+	key := "jti:" + lc.Iss + "|" + lc.Jti
+	if _, seen, err := c.cfg.RevocationList.RevokedAt(ctx, key); err != nil {
+		return nil, fmt.Errorf("logto: revocation list: %w", err)
+	} else if seen {
+		return nil, bad("jti replayed")
+	}
+	if err := c.cfg.RevocationList.Revoke(ctx, key, now, expires); err != nil {
+		return nil, fmt.Errorf("logto: revocation list: %w", err)
+	}
+	return &lc, nil
+}
+
+// sessionRevoked reports whether a back-channel logout ended sess.
+func (c *Client) sessionRevoked(ctx context.Context, sess *session) bool {
+	var claims struct {
+		Sub string `json:"sub"`
+		Sid string `json:"sid"`
+	}
+	if decodeJWTClaims(sess.IDToken, &claims) != nil {
+		return true
+	}
+	created := time.UnixMilli(sess.CreatedAt)
+	for _, key := range []string{"sid:" + claims.Sid, "sub:" + claims.Sub} {
+		if key == "sid:" {
+			continue
+		}
+		at, ok, err := c.cfg.RevocationList.RevokedAt(ctx, key)
+		if err != nil {
+			c.cfg.Logger.Error("logto: revocation list unavailable; treating the session as valid", "err", err.Error())
+			continue
+		}
+		if ok && !created.After(at) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
