@@ -17,6 +17,9 @@ import (
 // pages then call [Provider.CompleteInteraction] and send the browser to
 // the URL it returns, /oidc/auth/<uid>, which finishes like Logto: a 303 to
 // the client's redirect URI with code, state and iss.
+//
+// Location is called with the provider's lock held: it must not call back
+// into the Provider.
 type Experience interface {
 	Location(Interaction) string
 }
@@ -79,7 +82,20 @@ func (p *Provider) CompleteInteraction(uid, userID string) (string, error) {
 	return p.url + "/oidc/auth/" + uid, nil
 }
 
-// FindUser returns the user whose phone, email or username is identifier.
+// FindUserByPhone returns the user whose phone number (digits only) is phone.
+func (p *Provider) FindUserByPhone(phone string) (User, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, u := range p.users {
+		if phone != "" && u.Phone == phone {
+			return u, true
+		}
+	}
+	return User{}, false
+}
+
+// FindUser returns the first user whose phone, email or username is
+// identifier; prefer FindUserByPhone when the kind is known.
 func (p *Provider) FindUser(identifier string) (User, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
