@@ -166,8 +166,7 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request) {
 
 // userByPhone finds the user whose phone is phone (digits only).
 func (s *Server) userByPhone(phone string) (logtotest.User, bool) {
-	u, ok := s.Provider.FindUser(phone)
-	return u, ok && u.Phone == phone
+	return s.Provider.FindUserByPhone(phone)
 }
 
 // register creates a user with phone, as Logto's Register interaction does:
