@@ -1,16 +1,40 @@
 #!/usr/bin/env bash
 # The project's test command (see README): every test with the race detector,
-# then a short run of every fuzz target. It needs only Go; later parts of the
-# suite install what they need themselves.
+# then a short run of every fuzz target. It needs only Go; what the tests
+# need besides (Chromium for the browser test) it installs itself.
 #
 #   FUZZTIME=30s bash scripts/test.sh   # longer fuzzing
 #   FUZZTIME=0 bash scripts/test.sh     # skip fuzzing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The browser test of examples/app drives a headless Chromium; it looks for
+# the same binaries as this function.
+have_chromium() {
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 ||
+		command -v google-chrome >/dev/null 2>&1
+}
+if ! have_chromium; then
+	if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+		echo "installing Debian's chromium for the browser test (apt-get install chromium)"
+		apt-get update -qq >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+		if ! have_chromium; then
+			echo "apt-get installed chromium, but no chromium binary is in PATH" >&2
+			exit 1
+		fi
+	elif [ "${CI:-}" = "true" ]; then
+		echo "CI=true: the browser test needs chromium (or chromium-browser, google-chrome) in PATH;" \
+			"run this script as root on Debian to install it, or install Debian's chromium package first" >&2
+		exit 1
+	else
+		echo "note: no chromium binary: the browser test (examples/app TestBrowser) will be skipped (apt-get install chromium)"
+	fi
+fi
+
 go test -race -count=1 ./...
 
-fuzztime="${FUZZTIME:-10s}"
+fuzztime="${FUZZTIME:-15s}"
 if [ "$fuzztime" = "0" ]; then
 	echo "fuzzing skipped (FUZZTIME=0)"
 	exit 0

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -164,12 +165,13 @@ func (b *browser) signIn(appURL, providerURL string) {
 	}
 }
 
-// walk runs the whole contract against an app at appURL whose provider is at
-// providerURL, for the user with ID sub.
-func walk(t *testing.T, appURL, providerURL, sub string) {
-	b := newBrowser(t)
+// walk runs the whole contract with b against an app at appURL whose
+// provider is at providerURL, for the user with ID sub, whom signIn signs in.
+// It returns the end-session URL the app's sign-out redirected to, not
+// visited.
+func walk(t *testing.T, b *browser, appURL, providerURL, sub string, signIn func(*browser)) (endSession *url.URL) {
 	b.wantSignedOut(appURL)
-	b.signIn(appURL, providerURL)
+	signIn(b)
 
 	// Signed in.
 	resp, body := b.get(appURL + "/")
@@ -216,6 +218,7 @@ func walk(t *testing.T, appURL, providerURL, sub string) {
 		t.Errorf("POST /sign-out: post_logout_redirect_uri %q, want %q", got, want)
 	}
 	b.wantSignedOut(appURL)
+	return loc
 }
 
 // startApp serves the app for cfg (and api, which may be zero) on a fresh
@@ -265,7 +268,7 @@ func TestContract(t *testing.T) {
 				Logger:    discard,
 			}, apiTarget{})
 			srv.AddApp(demoApp(logtotest.DefaultAppID, appURL))
-			walk(t, appURL, srv.URL(), logtotest.DefaultUserID)
+			walk(t, newBrowser(t), appURL, srv.URL(), logtotest.DefaultUserID, func(b *browser) { b.signIn(appURL, srv.URL()) })
 		})
 	}
 }
@@ -453,87 +456,111 @@ func TestLoadSettings(t *testing.T) {
 	})
 }
 
-// TestRun starts the whole program, demo provider included, on free ports.
+// TestRun starts the whole program, dev provider included, on free ports and
+// signs in through the provider's pages as a browser without JavaScript
+// would: with the demo user's phone and the code printed on stdout, then with
+// the username and password.
 func TestRun(t *testing.T) {
 	t.Parallel()
-	appL, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	providerL, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		appL.Close()
-		t.Fatal(err)
-	}
-	apiL, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		appL.Close()
-		providerL.Close()
-		t.Fatal(err)
-	}
-	appURL := "http://" + appL.Addr().String()
-	providerURL := "http://" + providerL.Addr().String()
-	apiURL := "http://" + apiL.Addr().String()
+	r := startRun(t, nil)
+	appURL, providerURL, apiURL := r.appURL, r.providerURL, r.apiURL
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	ready := make(chan struct{})
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- runWith(ctx, mapEnv(map[string]string{"LOGTO_BASE_URL": appURL, "API_RESOURCE": apiURL}), &stdout, runOptions{
-			providerURL:      providerURL,
-			appListener:      appL,
-			providerListener: providerL,
-			apiListener:      apiL,
-			stderr:           &stderr,
-			ready:            func() { close(ready) },
-		})
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("run returned before it was ready: %v\nstderr: %s", err, stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("run not ready after 10 s")
-	}
-
-	out := stdout.String()
+	out := r.stdout.String()
 	user := logtotest.DefaultUser()
-	for _, want := range []string{providerURL, "Open " + appURL + "/", user.Phone, user.Username, user.Password, "won't survive a restart", "demo API (examples/api) at " + apiURL} {
+	for _, want := range []string{
+		"running the Logto dev provider (logtodev) at " + providerURL,
+		"Demo user " + user.ID + ": phone " + user.Phone + ", username " + user.Username + ", password " + user.Password,
+		"won't survive a restart", "demo API (examples/api) at " + apiURL,
+		"Open " + appURL + "/ and press Sign In. Sign in with phone " + user.Phone +
+			": the verification code appears below as 'SMS to " + user.Phone + ": ...'. (Or use username " +
+			user.Username + " / password " + user.Password + ".",
+	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout has no %q:\n%s", want, out)
 		}
 	}
 
-	walk(t, appURL, providerURL, user.ID)
-
-	// The demo API runs in process and trusts the demo provider.
 	b := newBrowser(t)
-	b.signIn(appURL, providerURL)
+	phoneSignIn := func(b *browser) { b.signInWithCode(appURL, providerURL, user.Phone, r.smsCode) }
+	end := walk(t, b, appURL, providerURL, user.ID, phoneSignIn)
+	if lc := b.context(appURL); lc.IsAuthenticated {
+		t.Fatal("signed in after sign-out")
+	}
+	// The app signed out, the provider session lives on until the
+	// end-session page is submitted; then the next sign-in asks again.
+	b.endSession(end, appURL)
+	b.startSignIn(appURL, providerURL)
+
+	// Username and password, then the demo API (in process, trusting the
+	// demo provider) and its organization.
+	b = newBrowser(t)
+	b.signInWithPassword(appURL, providerURL, user.Username, user.Password)
+	lc := b.context(appURL)
+	if !lc.IsAuthenticated || lc.Claims["sub"] != user.ID || lc.Claims["phone_number"] != user.Phone {
+		t.Errorf("after password sign-in: %+v, want sub %s and phone_number %s", lc, user.ID, user.Phone)
+	}
 	resp, body := b.do(http.MethodPost, appURL+"/call-api", http.Header{"Origin": {appURL}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "200 OK") || !strings.Contains(body, "GET "+apiURL+"/api/messages") {
 		t.Errorf("POST /call-api: status %d, want 200 and the API's 200 OK; body\n%s", resp.StatusCode, body)
 	}
-	status, lc, body := b.contextQuery(appURL, "getAccessToken=1&resource="+url.QueryEscape(apiURL)+"&organizationId="+demoOrgID)
-	if c, err := logto.DecodeAccessTokenClaims(lc.AccessToken); status != http.StatusOK || err != nil || c.OrganizationID != demoOrgID || !c.HasScopes("read:messages") {
+	status, flc, body := b.contextQuery(appURL, "getAccessToken=1&resource="+url.QueryEscape(apiURL)+"&organizationId="+demoOrgID)
+	if c, err := logto.DecodeAccessTokenClaims(flc.AccessToken); status != http.StatusOK || err != nil || c.OrganizationID != demoOrgID || !c.HasScopes("read:messages") {
 		t.Errorf("organization-scoped API token from the demo: %d %s", status, body)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not shut down")
+	// A number nobody has registers a new user, who is not the demo user.
+	b = newBrowser(t)
+	const newPhone = "4915123456789"
+	b.signInWithCode(appURL, providerURL, "+49 151 2345 6789", r.smsCode)
+	lc = b.context(appURL)
+	registered, ok := r.dev.Provider.FindUserByPhone(newPhone)
+	if !ok || !lc.IsAuthenticated || lc.Claims["sub"] != registered.ID || registered.ID == user.ID || lc.Claims["phone_number"] != newPhone {
+		t.Errorf("registration: context %+v, user %+v (found %v); want a new user with phone %s", lc, registered, ok, newPhone)
 	}
-	if _, err := net.DialTimeout("tcp", appL.Addr().String(), time.Second); err == nil {
+	// The new user holds no role: the API refuses the scope-less token.
+	resp, body = b.do(http.MethodPost, appURL+"/call-api", http.Header{"Origin": {appURL}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "403 Forbidden") {
+		t.Errorf("POST /call-api as a new user: status %d, want 200 showing the API's 403; body\n%s", resp.StatusCode, body)
+	}
+
+	if err := r.stop(); err != nil {
+		t.Errorf("run: %v", err)
+	}
+	if _, err := net.DialTimeout("tcp", strings.TrimPrefix(appURL, "http://"), time.Second); err == nil {
 		t.Error("the app still accepts connections after shutdown")
 	}
-	if !strings.Contains(stderr.String(), "level=INFO msg=listening") {
-		t.Errorf("stderr has no text log line 'listening':\n%s", stderr.String())
+	if !strings.Contains(r.stderr.String(), "level=INFO msg=listening") {
+		t.Errorf("stderr has no text log line 'listening':\n%s", r.stderr.String())
+	}
+	if !strings.Contains(r.stderr.String(), "logtodev: signed in") {
+		t.Errorf("stderr has no logtodev sign-in log line:\n%s", r.stderr.String())
+	}
+}
+
+// TestRunSMSRecordFile: LOGTO_DEV_SMS=console:<file> still prints the code
+// and also writes Logto's mock SMS record file.
+func TestRunSMSRecordFile(t *testing.T) {
+	t.Parallel()
+	record := filepath.Join(t.TempDir(), "mock_sms_record.txt")
+	r := startRun(t, map[string]string{"LOGTO_DEV_SMS": "console:" + record})
+	user := logtotest.DefaultUser()
+	b := newBrowser(t)
+	b.signInWithCode(r.appURL, r.providerURL, user.Phone, r.smsCode)
+	data, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct{ Phone, Code, Type string }
+	if err := json.Unmarshal(data, &rec); err != nil || rec.Phone != user.Phone || rec.Code == "" || rec.Type != "SignIn" {
+		t.Errorf("record file %s: %+v %v", data, rec, err)
+	}
+}
+
+func TestRunBadSMSSpec(t *testing.T) {
+	t.Parallel()
+	err := runWith(t.Context(), mapEnv(map[string]string{"LOGTO_DEV_SMS": "carrier-pigeon"}), io.Discard, runOptions{stderr: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "LOGTO_DEV_SMS") {
+		t.Errorf("run with LOGTO_DEV_SMS=carrier-pigeon: %v, want an error naming LOGTO_DEV_SMS", err)
 	}
 }
 

@@ -17,11 +17,12 @@ const (
 )
 
 // demoScopes are requested by default with the demo provider (LOGTO_SCOPES
-// replaces them): roles and organizations, so the ID token lists them and
-// organization tokens can be fetched, and the demo API's permissions: as in
-// Logto, a token carries only the scopes requested at sign-in that the
-// user's roles grant.
+// replaces them): phone, so the claims show the number the user signed in
+// with; roles and organizations, so the ID token lists them and organization
+// tokens can be fetched; and the demo API's permissions: as in Logto, a token
+// carries only the scopes requested at sign-in that the user's roles grant.
 var demoScopes = []string{
+	logto.UserScopePhone,
 	logto.UserScopeRoles, logto.UserScopeOrganizations, logto.UserScopeOrganizationRoles,
 	messages.ScopeRead, messages.ScopeWrite,
 }
@@ -57,5 +58,18 @@ func newDemoDirectory(apiResource string) demoDirectory {
 				ResourceScopes: map[string][]string{apiResource: {messages.ScopeRead}},
 			}},
 		}},
+	}
+}
+
+// providerOptions configures the dev provider at providerURL for the
+// directory and the one app that may sign in with it.
+func (d demoDirectory) providerOptions(providerURL string, app logtotest.App) logtotest.Options {
+	return logtotest.Options{
+		URL:           providerURL,
+		Apps:          []logtotest.App{app},
+		Users:         []logtotest.User{d.User},
+		Resources:     d.Resources,
+		Roles:         d.Roles,
+		Organizations: d.Organizations,
 	}
 }

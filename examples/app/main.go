@@ -15,8 +15,9 @@
 //
 // It is configured by environment variables:
 //
-//	LOGTO_ENDPOINT       Logto endpoint, e.g. https://foo.logto.app. Unset: an
-//	                     in-process logtotest provider on http://localhost:3001.
+//	LOGTO_ENDPOINT       Logto endpoint, e.g. https://foo.logto.app. Unset: the
+//	                     in-process dev provider (package logtodev) on
+//	                     http://localhost:3001, with sign-in pages.
 //	LOGTO_APP_ID         Traditional web app ID (default with the demo provider:
 //	                     logtotest.DefaultAppID).
 //	LOGTO_APP_SECRET     its secret (default with the demo provider:
@@ -26,7 +27,7 @@
 //	                     host is localhost).
 //	LOGTO_COOKIE_SECRET  32+ characters; unset: a random one per start.
 //	LOGTO_SCOPES         extra scopes, space-separated (default with the demo
-//	                     provider: roles, organizations, organization_roles,
+//	                     provider: phone, roles, organizations, organization_roles,
 //	                     read:messages, write:messages).
 //	LOGTO_RESOURCES      API resource indicators, space-separated (default with
 //	                     the demo provider: API_RESOURCE).
@@ -36,15 +37,26 @@
 //	API_URL              where examples/api listens, default API_RESOURCE.
 //	                     With the demo provider and API_URL unset, the app
 //	                     serves examples/api itself on API_RESOURCE's port.
+//	LOGTO_DEV_SMS        with the demo provider: how verification codes are
+//	                     sent (sms.LoadConnector): "" or "console" prints
+//	                     "SMS to <number>: <text>" on stdout,
+//	                     "console:<record-file>" also writes Logto's mock
+//	                     SMS record file, "smsaero:<config.json>" sends real
+//	                     SMS through SMS Aero.
 //
 // Run it with
 //
 //	go run ./examples/app
 //
-// and open http://localhost:3000. The demo provider knows the API resource
-// http://localhost:3002 (read:messages, write:messages), a role "reader"
-// granting read:messages to the demo user, and an organization "demo-org"
-// the demo user is a member of.
+// open http://localhost:3000 and press Sign In: the dev provider's sign-in
+// page asks for a phone number and sends a verification code (printed on
+// stdout), or a username and password. The demo user is
+// logtotest.DefaultUser (phone 15551234567, username probeuser, password
+// Passw0rd!probe); any other phone number registers a new user. The demo
+// provider also knows the API resource http://localhost:3002
+// (read:messages, write:messages), a role "reader" granting read:messages to
+// the demo user, and an organization "demo-org" the demo user is a member
+// of.
 package main
 
 import (

@@ -18,13 +18,15 @@ import (
 
 	"github.com/logto-go/logto"
 	"github.com/logto-go/logto/examples/api/messages"
+	"github.com/logto-go/logto/logtodev"
+	"github.com/logto-go/logto/logtodev/sms"
 	"github.com/logto-go/logto/logtotest"
 )
 
 const (
 	defaultBaseURL = "http://localhost:3000"
-	// demoProviderURL is where the in-process logtotest provider runs when
-	// LOGTO_ENDPOINT is unset.
+	// demoProviderURL is where the in-process dev provider (logtodev) runs
+	// when LOGTO_ENDPOINT is unset.
 	demoProviderURL = "http://localhost:3001"
 
 	shutdownTimeout = 10 * time.Second
@@ -34,8 +36,11 @@ const (
 type settings struct {
 	Config logto.Config
 	// Demo is true when LOGTO_ENDPOINT is unset and the app runs its own
-	// logtotest provider at Config.Endpoint.
+	// dev provider (logtodev) at Config.Endpoint.
 	Demo bool
+	// SMS is the dev provider's SMS connector spec, LOGTO_DEV_SMS (see
+	// sms.LoadConnector): "" is the console.
+	SMS string
 	// RandomCookieSecret is true when LOGTO_COOKIE_SECRET was unset.
 	RandomCookieSecret bool
 	// API is the API the home page's "Call the API" button calls (zero:
@@ -67,6 +72,7 @@ func loadSettings(env func(string) string, providerURL string) (settings, error)
 	apiResource, apiURL := get("API_RESOURCE"), get("API_URL")
 	if c.Endpoint == "" {
 		s.Demo = true
+		s.SMS = get("LOGTO_DEV_SMS")
 		c.Endpoint = providerURL
 		if c.AppID == "" && c.AppSecret == "" {
 			c.AppID, c.AppSecret = logtotest.DefaultAppID, logtotest.DefaultAppSecret
@@ -146,12 +152,15 @@ type runOptions struct {
 	appListener, providerListener, apiListener net.Listener
 	// stderr receives the logs; default os.Stderr.
 	stderr io.Writer
+	// devServer, when set, is given the demo provider before it serves.
+	devServer func(*logtodev.Server)
 	// ready is called once every server accepts connections.
 	ready func()
 }
 
 // run starts the app (and the demo provider when LOGTO_ENDPOINT is unset)
-// and serves until ctx is done, then shuts down gracefully.
+// and serves until ctx is done, then shuts down gracefully. stdout gets the
+// instructions and, with the console SMS connector, the verification codes.
 func run(ctx context.Context, env func(string) string, stdout io.Writer) error {
 	return runWith(ctx, env, stdout, runOptions{})
 }
@@ -204,6 +213,7 @@ func runWith(ctx context.Context, env func(string) string, stdout io.Writer, o r
 	}
 
 	var user logtotest.User
+	var smsConsole bool
 	if s.Demo {
 		demo := newDemoDirectory(s.API.Resource)
 		user = demo.User
@@ -211,19 +221,23 @@ func runWith(ctx context.Context, env func(string) string, stdout io.Writer, o r
 		app.ID, app.Secret, app.Name = s.Config.AppID, s.Config.AppSecret, "Logto Go demo app"
 		app.RedirectURIs = []string{a.client.RedirectURI()}
 		app.PostLogoutRedirectURIs = []string{a.client.PostLogoutRedirectURI()}
-		p, err := logtotest.New(logtotest.Options{
-			URL:           o.providerURL,
-			Apps:          []logtotest.App{app},
-			Users:         []logtotest.User{user},
-			Resources:     demo.Resources,
-			Roles:         demo.Roles,
-			Organizations: demo.Organizations,
-			Logger:        logger.With("component", "logtotest"),
+		conn, err := sms.LoadConnector(s.SMS, stdout)
+		if err != nil {
+			return fmt.Errorf("LOGTO_DEV_SMS: %w", err)
+		}
+		_, smsConsole = conn.(*sms.Console)
+		dev, err := logtodev.New(logtodev.Options{
+			Provider: demo.providerOptions(o.providerURL, app),
+			SMS:      conn,
+			Logger:   logger.With("component", "logtodev"),
 		})
 		if err != nil {
-			return err
+			return fmt.Errorf("demo provider: %w", err)
 		}
-		if err := listen(o.providerListener, o.providerURL, p); err != nil {
+		if o.devServer != nil {
+			o.devServer(dev)
+		}
+		if err := listen(o.providerListener, o.providerURL, dev); err != nil {
 			return fmt.Errorf("demo provider: %w", err)
 		}
 	}
@@ -247,10 +261,11 @@ func runWith(ctx context.Context, env func(string) string, stdout io.Writer, o r
 	}
 	listeners = nil // the servers own them now
 
+	home := strings.TrimRight(s.Config.BaseURL, "/") + "/"
 	if s.Demo {
-		fmt.Fprintf(stdout, "LOGTO_ENDPOINT is not set: running the logtotest demo provider at %s (issuer %s/oidc).\n", o.providerURL, o.providerURL)
-		fmt.Fprintf(stdout, "It signs in without a login page, as the demo user: phone %s, username %s, password %s\n", user.Phone, user.Username, user.Password)
-		fmt.Fprintf(stdout, "The demo user holds %s for the API resource %s and is a member of the organization %q (%s).\n", messages.ScopeRead, s.API.Resource, demoOrgID, demoOrgName)
+		fmt.Fprintf(stdout, "LOGTO_ENDPOINT is not set: running the Logto dev provider (logtodev) at %s (issuer %s/oidc).\n", o.providerURL, o.providerURL)
+		fmt.Fprintf(stdout, "Demo user %s: phone %s, username %s, password %s\n", user.ID, user.Phone, user.Username, user.Password)
+		fmt.Fprintf(stdout, "It holds %s for the API resource %s and is a member of the organization %q (%s).\n", messages.ScopeRead, s.API.Resource, demoOrgID, demoOrgName)
 	}
 	if s.ServeAPI {
 		fmt.Fprintf(stdout, "Serving the demo API (examples/api) at %s.\n", s.API.URL)
@@ -258,7 +273,18 @@ func runWith(ctx context.Context, env func(string) string, stdout io.Writer, o r
 	if s.RandomCookieSecret {
 		fmt.Fprintln(stdout, "LOGTO_COOKIE_SECRET is not set: using a random secret, so sessions won't survive a restart.")
 	}
-	fmt.Fprintf(stdout, "Open %s\n", strings.TrimRight(s.Config.BaseURL, "/")+"/")
+	switch {
+	case !s.Demo:
+		fmt.Fprintf(stdout, "Open %s\n", home)
+	case smsConsole:
+		fmt.Fprintf(stdout, "Open %s and press Sign In. Sign in with phone %s: the verification code appears below as 'SMS to %s: ...'. "+
+			"(Or use username %s / password %s. Any other phone number registers a new user.)\n",
+			home, user.Phone, user.Phone, user.Username, user.Password)
+	default:
+		fmt.Fprintf(stdout, "Open %s and press Sign In. Sign in with your phone number: the verification code is sent by SMS (LOGTO_DEV_SMS); "+
+			"a number without an account registers a new user. (Or use username %s / password %s.)\n",
+			home, user.Username, user.Password)
+	}
 	logger.Info("listening", "base_url", s.Config.BaseURL, "endpoint", s.Config.Endpoint, "demo", s.Demo)
 	if o.ready != nil {
 		o.ready()
