@@ -58,7 +58,11 @@ func FuzzParseSMSAeroConfig(f *testing.F) {
 			t.Fatalf("round trip: got %#v, want %#v", cfg2, cfg)
 		}
 		// Redaction holds for any key that cannot be confused with other text.
-		if len(cfg.APIKey) >= 8 && !strings.Contains(cfg.Email+cfg.SenderName, cfg.APIKey) {
+		other := cfg.Email + "\x00" + cfg.SenderName
+		for _, tpl := range cfg.Templates {
+			other += "\x00" + string(tpl.UsageType) + "\x00" + tpl.Content
+		}
+		if len(cfg.APIKey) >= 8 && !strings.Contains(other, cfg.APIKey) {
 			for _, out := range []string{cfg.String(), cfg.GoString()} {
 				if strings.Contains(out, cfg.APIKey) {
 					t.Fatalf("API key leaks: %s", out)
