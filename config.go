@@ -65,8 +65,13 @@ type Config struct {
 	BackChannelLogoutPath string // default "/backchannel-logout"
 
 	// RevocationList remembers sessions ended by back-channel logout. Default:
-	// in memory (one instance); share one between instances.
+	// in memory (one instance); share one between instances, e.g.
+	// NewStoreRevocationList(store).
 	RevocationList RevocationList
+
+	// SessionStore keeps sessions server-side; the cookie then holds only a
+	// sealed random ID. nil keeps the whole (sealed) session in cookies.
+	SessionStore Store
 
 	// PostLogoutRedirectURI is where Logto sends the browser after sign-out; it
 	// must be registered in the Console. Default BaseURL + "/".

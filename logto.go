@@ -35,7 +35,12 @@
 // user is simply signed out and the cookie cleared.
 package logto
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+
+	"github.com/logto-go/logto/internal/seal"
+)
 
 // Client signs users in and out with one Logto application. It is safe for
 // concurrent use; create one per app at start-up and share it.
@@ -43,9 +48,11 @@ type Client struct {
 	cfg   *settings
 	http  *http.Client // provider calls: size-capped, no redirects
 	store sessionStore
-	tx    *transactions
-	disc  *discoverer
-	csrf  *http.CrossOriginProtection
+	// results seals refresh results handed to the RefreshCoalescer.
+	results *seal.Codec
+	tx      *transactions
+	disc    *discoverer
+	csrf    *http.CrossOriginProtection
 }
 
 // New validates cfg, applies defaults and returns a Client. It does not
@@ -56,7 +63,17 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := newCookieStore(s)
+	cookies, err := newCookieStore(s)
+	if err != nil {
+		return nil, err
+	}
+	var store sessionStore = cookies
+	if s.SessionStore != nil {
+		if store, err = newServerStore(s, cookies); err != nil {
+			return nil, err
+		}
+	}
+	results, err := seal.New(s.cookieSecrets, "refresh-result|"+s.AppID, time.Minute)
 	if err != nil {
 		return nil, err
 	}
@@ -70,11 +87,12 @@ func New(cfg Config) (*Client, error) {
 	}
 	hc := newProviderHTTPClient(s.HTTPClient)
 	return &Client{
-		cfg:   s,
-		http:  hc,
-		store: store,
-		tx:    txs,
-		csrf:  csrf,
+		cfg:     s,
+		http:    hc,
+		store:   store,
+		results: results,
+		tx:      txs,
+		csrf:    csrf,
 		disc: &discoverer{
 			issuer: s.issuer, http: hc, timeout: clientTimeout(s.HTTPClient), now: s.Now, logger: s.Logger,
 			allowedAlgs: s.signingAllowed, insecureHTTP: s.InsecureAllowHTTPEndpoint,

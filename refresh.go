@@ -129,12 +129,15 @@ func refreshKey(refreshToken, resource, organizationID string) string {
 // refresh gets a token for (resource, organizationID) with the session's
 // refresh token, coalesced with concurrent identical refreshes.
 func (c *Client) refresh(ctx context.Context, p *provider, refreshToken, resource, organizationID string) (*tokenResponse, error) {
-	raw, err := c.cfg.RefreshCoalescer.Do(ctx, refreshKey(refreshToken, resource, organizationID), func(ctx context.Context) ([]byte, error) {
+	key := refreshKey(refreshToken, resource, organizationID)
+	raw, err := c.cfg.RefreshCoalescer.Do(ctx, key, func(ctx context.Context) ([]byte, error) {
 		tr, err := c.refreshGrant(ctx, p, refreshToken, resource, organizationID)
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(tr)
+		// Sealed: a shared coalescer (e.g. Redis) never holds tokens in clear.
+		v, err := c.results.Seal(key, tr)
+		return []byte(v), err
 	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -143,7 +146,7 @@ func (c *Client) refresh(ctx context.Context, p *provider, refreshToken, resourc
 		return nil, err
 	}
 	var tr tokenResponse
-	if err := json.Unmarshal(raw, &tr); err != nil {
+	if err := c.results.Open(key, string(raw), &tr); err != nil {
 		return nil, &ProviderError{Stage: "token", Reason: ReasonInvalidJSON, Err: errors.New("coalescer returned an unreadable result")}
 	}
 	return &tr, nil

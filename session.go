@@ -19,6 +19,8 @@ type session struct {
 	AccessTokens map[string]accessTokenEntry `json:"accessTokens,omitempty"`
 	CreatedAt    int64                       `json:"createdAt"` // unix milliseconds
 	ExpiresAt    int64                       `json:"expiresAt"` // unix seconds, by Config.Now
+
+	storeID string // server-side sessions: the ID the cookie points to
 }
 
 const sessionVersion = 1
@@ -149,6 +151,8 @@ func (c *Client) loadSession(w http.ResponseWriter, r *http.Request) (*session, 
 		if w != nil {
 			c.store.Delete(w, r)
 		}
+	case !errors.Is(err, errNoSession):
+		c.cfg.Logger.Error("logto: session store unavailable; treating the request as signed out", "err", sanitize(err.Error(), 300))
 	}
 	return nil, false
 }

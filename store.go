@@ -1,0 +1,247 @@
+package logto
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/logto-go/logto/internal/seal"
+)
+
+// Store keeps small values with a time to live, shared by every instance of
+// an app: server-side sessions ([Config.SessionStore]) and back-channel
+// logouts ([NewStoreRevocationList]). Values are already sealed (encrypted
+// and authenticated) by this package, so a store never sees a token in clear.
+// Implementations must be safe for concurrent use; run storetest.Run on
+// yours. The Redis implementation lives in package redisstore.
+type Store interface {
+	// Get returns the value for key, or an error matching ErrStoreNotFound
+	// when it is absent or expired.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Set stores value under key for ttl (> 0), replacing any earlier value.
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// Delete removes key; deleting an absent key is not an error.
+	Delete(ctx context.Context, key string) error
+}
+
+// ErrStoreNotFound: the key is absent or expired.
+var ErrStoreNotFound = errors.New("logto: not found in store")
+
+// memoryStore is the in-process Store.
+type memoryStore struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	entries map[string]memoryEntry
+	writes  int
+}
+
+type memoryEntry struct {
+	value   []byte
+	expires time.Time
+}
+
+// NewMemoryStore returns an in-process Store, for tests and single-instance
+// apps. now may be nil (time.Now).
+func NewMemoryStore(now func() time.Time) Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &memoryStore{now: now, entries: map[string]memoryEntry{}}
+}
+
+func (m *memoryStore) Get(_ context.Context, key string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.entries[key]
+	if !ok || !m.now().Before(e.expires) {
+		return nil, ErrStoreNotFound
+	}
+	return append([]byte(nil), e.value...), nil
+}
+
+func (m *memoryStore) Set(_ context.Context, key string, value []byte, ttl time.Duration) error {
+	if ttl <= 0 {
+		return errors.New("logto: store TTL must be positive")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if m.writes++; m.writes%1024 == 0 { // sweep now and then: bounded by live entries
+		for k, e := range m.entries {
+			if !now.Before(e.expires) {
+				delete(m.entries, k)
+			}
+		}
+	}
+	m.entries[key] = memoryEntry{value: append([]byte(nil), value...), expires: now.Add(ttl)}
+	return nil
+}
+
+func (m *memoryStore) Delete(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.entries, key)
+	return nil
+}
+
+// storeRevocations is a RevocationList kept in a Store.
+type storeRevocations struct {
+	store Store
+	now   func() time.Time
+}
+
+// NewStoreRevocationList keeps back-channel logouts in store, so every
+// instance sharing it sees them. now may be nil (time.Now).
+func NewStoreRevocationList(store Store, now func() time.Time) RevocationList {
+	if now == nil {
+		now = time.Now
+	}
+	return &storeRevocations{store: store, now: now}
+}
+
+func (s *storeRevocations) Revoke(ctx context.Context, key string, at, expires time.Time) error {
+	ttl := expires.Sub(s.now())
+	if ttl <= 0 {
+		return nil
+	}
+	if old, ok, err := s.RevokedAt(ctx, key); err == nil && ok && old.After(at) {
+		at = old
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(at.UnixNano()))
+	return s.store.Set(ctx, "logto:revoked:"+key, b[:], ttl)
+}
+
+func (s *storeRevocations) RevokedAt(ctx context.Context, key string) (time.Time, bool, error) {
+	v, err := s.store.Get(ctx, "logto:revoked:"+key)
+	if errors.Is(err, ErrStoreNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if len(v) != 8 {
+		return time.Time{}, false, errors.New("logto: corrupt revocation entry")
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v))), true, nil
+}
+
+// serverStore keeps sessions in a Store; the cookie holds only a sealed,
+// random session ID. The stored value is sealed too, with the session key
+// and the store key under the MAC, so a store leak reveals no token.
+type serverStore struct {
+	store  Store
+	codec  *seal.Codec
+	cookie *cookieStore // seals the session ID cookie
+	prefix string
+	now    func() time.Time
+}
+
+type sessionPointer struct {
+	ID string `json:"id"`
+}
+
+func newServerStore(cfg *settings, cookies *cookieStore) (*serverStore, error) {
+	codec, err := seal.New(cfg.cookieSecrets, "stored-session|"+cfg.AppID, cfg.SessionMaxAge)
+	if err != nil {
+		return nil, err
+	}
+	return &serverStore{store: cfg.SessionStore, codec: codec, cookie: cookies, prefix: "logto:session:" + cfg.AppID + ":", now: cfg.Now}, nil
+}
+
+// key hashes the session ID: the store never learns a cookie's ID.
+func (s *serverStore) key(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return s.prefix + hex.EncodeToString(sum[:])
+}
+
+func (s *serverStore) pointer(r *http.Request) (string, error) {
+	raw := s.cookie.cookie.Read(r)
+	if raw == "" {
+		if s.cookie.cookie.Present(r) {
+			return "", errBadSession
+		}
+		return "", errNoSession
+	}
+	var p sessionPointer
+	if err := s.cookie.codec.Open(s.cookie.cookie.Base.Name, raw, &p); err != nil || p.ID == "" {
+		return "", errBadSession
+	}
+	return p.ID, nil
+}
+
+func (s *serverStore) Load(r *http.Request) (*session, error) {
+	id, err := s.pointer(r)
+	if err != nil {
+		return nil, err
+	}
+	key := s.key(id)
+	v, err := s.store.Get(r.Context(), key)
+	if errors.Is(err, ErrStoreNotFound) {
+		return nil, errBadSession
+	}
+	if err != nil {
+		return nil, err
+	}
+	var sess session
+	if err := s.codec.Open(key, string(v), &sess); err != nil {
+		return nil, errBadSession
+	}
+	if sess.Version != sessionVersion || sess.IDToken == "" || s.now().Unix() >= sess.ExpiresAt {
+		return nil, errBadSession
+	}
+	sess.storeID = id
+	return &sess, nil
+}
+
+func (s *serverStore) Save(w http.ResponseWriter, r *http.Request, sess *session) error {
+	sess.Version = sessionVersion
+	id := sess.storeID
+	if id == "" {
+		// A new session (sign-in): never reuse an ID from the request, and
+		// forget the session it replaces.
+		id = randomToken()
+		if old, err := s.pointer(r); err == nil {
+			_ = s.store.Delete(r.Context(), s.key(old))
+		}
+	}
+	ttl := time.Unix(sess.ExpiresAt, 0).Sub(s.now())
+	if ttl <= 0 {
+		return errors.New("logto: session already expired")
+	}
+	key := s.key(id)
+	v, err := s.codec.Seal(key, sess)
+	if err != nil {
+		if errors.Is(err, seal.ErrTooLarge) {
+			return ErrSessionTooLarge
+		}
+		return err
+	}
+	if err := s.store.Set(r.Context(), key, []byte(v), ttl); err != nil {
+		return err
+	}
+	if sess.storeID != id {
+		ptr, err := s.cookie.codec.Seal(s.cookie.cookie.Base.Name, sessionPointer{ID: id})
+		if err != nil {
+			return err
+		}
+		if err := s.cookie.cookie.Write(w, r, ptr); err != nil {
+			return err
+		}
+		sess.storeID = id
+	}
+	return nil
+}
+
+func (s *serverStore) Delete(w http.ResponseWriter, r *http.Request) {
+	if id, err := s.pointer(r); err == nil {
+		// On failure the cookie is cleared anyway and the entry expires.
+		_ = s.store.Delete(r.Context(), s.key(id))
+	}
+	s.cookie.Delete(w, r)
+}
