@@ -47,9 +47,6 @@ type IDTokenClaims struct {
 	Organizations     []string `json:"organizations,omitempty"`
 	OrganizationRoles []string `json:"organization_roles,omitempty"` // "<organizationID>:<role name>"
 
-	// Extra holds the claims without a typed field.
-	Extra map[string]any `json:"-"`
-
 	raw json.RawMessage
 }
 
@@ -62,6 +59,24 @@ func (c IDTokenClaims) UpdatedTime() time.Time { return time.UnixMilli(c.Updated
 // ExpiresAt converts Exp to a time.Time.
 func (c IDTokenClaims) ExpiresAt() time.Time { return time.Unix(c.Exp, 0) }
 
+// Extra returns the claims without a typed field (custom claims, profile
+// claims such as given_name), decoded from the original claim set.
+func (c IDTokenClaims) Extra() map[string]any {
+	var all map[string]any
+	if len(c.raw) == 0 || json.Unmarshal(c.raw, &all) != nil {
+		return nil
+	}
+	for k := range all {
+		if knownClaims[k] {
+			delete(all, k)
+		}
+	}
+	return all
+}
+
+// Raw returns the original JSON claim set (nil for claims built in code).
+func (c IDTokenClaims) Raw() json.RawMessage { return c.raw }
+
 // MarshalJSON returns the original claim set, so nothing is lost and the
 // shape is the one @logto/next's LogtoContext.claims has.
 func (c IDTokenClaims) MarshalJSON() ([]byte, error) {
@@ -69,43 +84,21 @@ func (c IDTokenClaims) MarshalJSON() ([]byte, error) {
 		return c.raw, nil
 	}
 	type plain IDTokenClaims
-	b, err := json.Marshal(plain(c))
-	if err != nil || len(c.Extra) == 0 {
-		return b, err
-	}
-	var all map[string]any
-	if err := json.Unmarshal(b, &all); err != nil {
-		return nil, err
-	}
-	for k, v := range c.Extra {
-		if _, typed := all[k]; !typed {
-			all[k] = v
-		}
-	}
-	return json.Marshal(all)
+	return json.Marshal(plain(c))
 }
 
-// UnmarshalJSON decodes the typed fields, keeps the rest in Extra, and treats
-// JSON null as the zero value.
+// UnmarshalJSON decodes the typed fields, treating JSON null as the zero
+// value, and keeps the original claim set for MarshalJSON and Extra.
 func (c *IDTokenClaims) UnmarshalJSON(b []byte) error {
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(b, &all); err != nil {
 		return err
 	}
 	typed := map[string]json.RawMessage{}
-	extra := map[string]any{}
 	for k, v := range all {
-		if knownClaims[k] {
-			if !bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-				typed[k] = v
-			}
-			continue
+		if knownClaims[k] && !bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+			typed[k] = v
 		}
-		var x any
-		if err := json.Unmarshal(v, &x); err != nil {
-			return err
-		}
-		extra[k] = x
 	}
 	tb, err := json.Marshal(typed)
 	if err != nil {
@@ -117,9 +110,6 @@ func (c *IDTokenClaims) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*c = IDTokenClaims(p)
-	if len(extra) > 0 {
-		c.Extra = extra
-	}
 	c.raw = append(json.RawMessage(nil), b...)
 	return nil
 }

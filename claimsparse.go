@@ -1,0 +1,418 @@
+package logto
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"unicode/utf8"
+)
+
+// parseIDTokenClaims decodes a JWT payload into IDTokenClaims on the
+// per-request path. It reads the flat shapes Logto emits (strings, numbers,
+// booleans, null, arrays of strings) with one allocation for all string
+// fields (substrings of one copy of the payload) and hands anything else it
+// is unsure about (escapes in strings, nested values in typed fields,
+// unusual numbers) to encoding/json, which stays the reference. A
+// differential fuzz test keeps the two in agreement.
+func parseIDTokenClaims(payload []byte) (IDTokenClaims, error) {
+	c, ok := fastParseClaims(payload)
+	if ok {
+		return c, nil
+	}
+	var slow IDTokenClaims
+	err := json.Unmarshal(payload, &slow)
+	return slow, err
+}
+
+// errSlowPath asks the caller to fall back to encoding/json.
+var errSlowPath = errors.New("slow path")
+
+type claimScanner struct {
+	s   string // one copy of the payload: every string field is a substring
+	pos int
+}
+
+func fastParseClaims(payload []byte) (IDTokenClaims, bool) {
+	if !utf8.Valid(payload) {
+		return IDTokenClaims{}, false
+	}
+	sc := claimScanner{s: string(payload)}
+	var c IDTokenClaims
+	if err := sc.object(&c); err != nil {
+		return IDTokenClaims{}, false
+	}
+	sc.space()
+	if sc.pos != len(sc.s) {
+		return IDTokenClaims{}, false
+	}
+	c.raw = payload
+	return c, true
+}
+
+func (sc *claimScanner) space() {
+	for sc.pos < len(sc.s) {
+		switch sc.s[sc.pos] {
+		case ' ', '\t', '\n', '\r':
+			sc.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (sc *claimScanner) expect(b byte) error {
+	sc.space()
+	if sc.pos >= len(sc.s) || sc.s[sc.pos] != b {
+		return errSlowPath
+	}
+	sc.pos++
+	return nil
+}
+
+// str reads a string without escapes (an escape means the slow path).
+func (sc *claimScanner) str() (string, error) {
+	if err := sc.expect('"'); err != nil {
+		return "", err
+	}
+	start := sc.pos
+	for sc.pos < len(sc.s) {
+		switch ch := sc.s[sc.pos]; {
+		case ch == '"':
+			v := sc.s[start:sc.pos]
+			sc.pos++
+			return v, nil
+		case ch == '\\' || ch < 0x20:
+			return "", errSlowPath
+		}
+		sc.pos++
+	}
+	return "", errSlowPath
+}
+
+// literal reports which of true, false, null or a number comes next and
+// returns its text.
+func (sc *claimScanner) literal() (string, error) {
+	sc.space()
+	start := sc.pos
+	for sc.pos < len(sc.s) {
+		ch := sc.s[sc.pos]
+		if ch == ',' || ch == '}' || ch == ']' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' {
+			break
+		}
+		sc.pos++
+	}
+	if sc.pos == start {
+		return "", errSlowPath
+	}
+	return sc.s[start:sc.pos], nil
+}
+
+func (sc *claimScanner) peek() byte {
+	sc.space()
+	if sc.pos >= len(sc.s) {
+		return 0
+	}
+	return sc.s[sc.pos]
+}
+
+// skip passes over any JSON value, validating its structure; strings may
+// hold escapes here.
+func (sc *claimScanner) skip(depth int) error {
+	if depth > 32 {
+		return errSlowPath
+	}
+	switch sc.peek() {
+	case '"':
+		sc.pos++
+		for sc.pos < len(sc.s) {
+			ch := sc.s[sc.pos]
+			switch {
+			case ch == '\\':
+				sc.pos += 2
+				continue
+			case ch == '"':
+				sc.pos++
+				return nil
+			case ch < 0x20:
+				return errSlowPath
+			}
+			sc.pos++
+		}
+		return errSlowPath
+	case '{', '[':
+		open := sc.s[sc.pos]
+		closer := byte('}')
+		if open == '[' {
+			closer = ']'
+		}
+		sc.pos++
+		if sc.peek() == closer {
+			sc.pos++
+			return nil
+		}
+		for {
+			if open == '{' {
+				if err := sc.skip(depth + 1); err != nil { // key
+					return err
+				}
+				if err := sc.expect(':'); err != nil {
+					return err
+				}
+			}
+			if err := sc.skip(depth + 1); err != nil {
+				return err
+			}
+			switch sc.peek() {
+			case ',':
+				sc.pos++
+			case closer:
+				sc.pos++
+				return nil
+			default:
+				return errSlowPath
+			}
+		}
+	default:
+		lit, err := sc.literal()
+		if err != nil {
+			return err
+		}
+		if lit != "true" && lit != "false" && lit != "null" && !validNumber(lit) {
+			return errSlowPath
+		}
+		return nil
+	}
+}
+
+// isNull consumes a null if one comes next.
+func (sc *claimScanner) isNull() bool {
+	sc.space()
+	if len(sc.s)-sc.pos >= 4 && sc.s[sc.pos:sc.pos+4] == "null" {
+		end := sc.pos + 4
+		if end == len(sc.s) || sc.s[end] == ',' || sc.s[end] == '}' || sc.s[end] == ' ' || sc.s[end] == '\n' || sc.s[end] == '\t' || sc.s[end] == '\r' {
+			sc.pos = end
+			return true
+		}
+	}
+	return false
+}
+
+func (sc *claimScanner) strField(dst *string) error {
+	if sc.isNull() {
+		*dst = ""
+		return nil
+	}
+	v, err := sc.str()
+	*dst = v
+	return err
+}
+
+func (sc *claimScanner) intField(dst *int64) error {
+	if sc.isNull() {
+		return nil
+	}
+	lit, err := sc.literal()
+	if err != nil {
+		return err
+	}
+	n, err := strconv.ParseInt(lit, 10, 64)
+	if err != nil {
+		return errSlowPath // floats, exponents: let encoding/json decide
+	}
+	*dst = n
+	return nil
+}
+
+func (sc *claimScanner) boolField(dst *bool) error {
+	if sc.isNull() {
+		return nil
+	}
+	lit, err := sc.literal()
+	switch {
+	case err != nil:
+		return err
+	case lit == "true":
+		*dst = true
+	case lit == "false":
+		*dst = false
+	default:
+		return errSlowPath
+	}
+	return nil
+}
+
+func (sc *claimScanner) strList(dst *[]string) error {
+	if sc.isNull() {
+		*dst = nil
+		return nil
+	}
+	if err := sc.expect('['); err != nil {
+		return err
+	}
+	list := []string{}
+	if sc.peek() == ']' {
+		sc.pos++
+		*dst = list
+		return nil
+	}
+	for {
+		v, err := sc.str()
+		if err != nil {
+			return err
+		}
+		list = append(list, v)
+		switch sc.peek() {
+		case ',':
+			sc.pos++
+		case ']':
+			sc.pos++
+			*dst = list
+			return nil
+		default:
+			return errSlowPath
+		}
+	}
+}
+
+func (sc *claimScanner) audience(dst *Audience) error {
+	if sc.isNull() {
+		*dst = nil
+		return nil
+	}
+	if sc.peek() == '"' {
+		v, err := sc.str()
+		*dst = Audience{v}
+		return err
+	}
+	var list []string
+	if err := sc.strList(&list); err != nil {
+		return err
+	}
+	*dst = list
+	return nil
+}
+
+func (sc *claimScanner) object(c *IDTokenClaims) error {
+	if err := sc.expect('{'); err != nil {
+		return err
+	}
+	if sc.peek() == '}' {
+		sc.pos++
+		return nil
+	}
+	for {
+		key, err := sc.str()
+		if err != nil {
+			return err
+		}
+		if err := sc.expect(':'); err != nil {
+			return err
+		}
+		switch key {
+		case "iss":
+			err = sc.strField(&c.Iss)
+		case "sub":
+			err = sc.strField(&c.Sub)
+		case "aud":
+			err = sc.audience(&c.Aud)
+		case "exp":
+			err = sc.intField(&c.Exp)
+		case "iat":
+			err = sc.intField(&c.Iat)
+		case "nonce":
+			err = sc.strField(&c.Nonce)
+		case "auth_time":
+			err = sc.intField(&c.AuthTime)
+		case "at_hash":
+			err = sc.strField(&c.AtHash)
+		case "sid":
+			err = sc.strField(&c.Sid)
+		case "azp":
+			err = sc.strField(&c.Azp)
+		case "name":
+			err = sc.strField(&c.Name)
+		case "username":
+			err = sc.strField(&c.Username)
+		case "preferred_username":
+			err = sc.strField(&c.PreferredUsername)
+		case "picture":
+			err = sc.strField(&c.Picture)
+		case "created_at":
+			err = sc.intField(&c.CreatedAt)
+		case "updated_at":
+			err = sc.intField(&c.UpdatedAt)
+		case "email":
+			err = sc.strField(&c.Email)
+		case "email_verified":
+			err = sc.boolField(&c.EmailVerified)
+		case "phone_number":
+			err = sc.strField(&c.PhoneNumber)
+		case "phone_number_verified":
+			err = sc.boolField(&c.PhoneNumberVerified)
+		case "roles":
+			err = sc.strList(&c.Roles)
+		case "organizations":
+			err = sc.strList(&c.Organizations)
+		case "organization_roles":
+			err = sc.strList(&c.OrganizationRoles)
+		default:
+			err = sc.skip(0)
+		}
+		if err != nil {
+			return err
+		}
+		switch sc.peek() {
+		case ',':
+			sc.pos++
+		case '}':
+			sc.pos++
+			return nil
+		default:
+			return errSlowPath
+		}
+	}
+}
+
+// validNumber is JSON's number grammar.
+func validNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	if i >= len(s) {
+		return false
+	}
+	if s[i] == '0' {
+		i++
+	} else if s[i] >= '1' && s[i] <= '9' {
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	} else {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		start := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	return i == len(s)
+}
