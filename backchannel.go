@@ -229,11 +229,8 @@ func (c *Client) verifyLogoutToken(ctx context.Context, raw string) (*logoutClai
 
 // sessionRevoked reports whether a back-channel logout ended sess.
 func (c *Client) sessionRevoked(ctx context.Context, sess *session) bool {
-	var claims struct {
-		Sub string `json:"sub"`
-		Sid string `json:"sid"`
-	}
-	if decodeJWTClaims(sess.IDToken, &claims) != nil {
+	claims := sess.identity()
+	if claims.Sub == "" {
 		return true
 	}
 	created := time.UnixMilli(sess.CreatedAt)

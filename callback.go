@@ -71,7 +71,7 @@ func (c *Client) HandleSignIn(w http.ResponseWriter, r *http.Request) error {
 	if err := c.store.Save(w, r, sess); err != nil {
 		return err
 	}
-	c.cfg.Logger.Info("logto: signed in", "sub", subjectOf(sess.IDToken))
+	c.cfg.Logger.Info("logto: signed in", "sub", sess.identity().Sub)
 	http.Redirect(w, r, tx.ReturnTo, http.StatusSeeOther)
 	return nil
 }
@@ -147,13 +147,4 @@ func tokenEndpointError(err error) error {
 		return &ProviderError{Stage: "token", Reason: ReasonInvalidJSON, Err: errBodyTooLarge}
 	}
 	return providerFailure("token", err, ReasonNetwork)
-}
-
-// subjectOf returns the sub of a token this package verified, for logs.
-func subjectOf(idToken string) string {
-	var c struct {
-		Sub string `json:"sub"`
-	}
-	_ = decodeJWTClaims(idToken, &c)
-	return c.Sub
 }

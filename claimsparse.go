@@ -216,7 +216,7 @@ func (sc *claimScanner) intField(dst *int64) error {
 		return err
 	}
 	n, err := strconv.ParseInt(lit, 10, 64)
-	if err != nil {
+	if err != nil || !validNumber(lit) {
 		return errSlowPath // floats, exponents: let encoding/json decide
 	}
 	*dst = n

@@ -217,16 +217,13 @@ func (c *Client) GetContext(w http.ResponseWriter, r *http.Request, opts ...Cont
 }
 
 func (c *Client) contextFromSession(sess *session) Context {
-	var claims IDTokenClaims
-	if err := decodeJWTClaims(sess.IDToken, &claims); err != nil {
-		return Context{}
-	}
-	if !c.cfg.Now().Before(time.Unix(claims.Exp, 0).Add(c.cfg.ClockSkew)) {
+	claims := sess.identity()
+	if claims.Sub == "" || !c.cfg.Now().Before(time.Unix(claims.Exp, 0).Add(c.cfg.ClockSkew)) {
 		return Context{}
 	}
 	ctx := Context{IsAuthenticated: true, Claims: claims}
-	if at, ok := sess.AccessTokens[accessTokenKey("", "")]; ok && at.Scope != "" {
-		ctx.Scopes = strings.Fields(at.Scope)
+	if scope := sess.scopeOfDefaultToken(); scope != "" {
+		ctx.Scopes = strings.Fields(scope)
 	}
 	return ctx
 }

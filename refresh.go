@@ -228,10 +228,7 @@ func endsSession(err error) bool {
 // token after verifying it belongs to the same identity.
 func (c *Client) applyRefresh(ctx context.Context, p *provider, sess *session, key string, tr *tokenResponse) error {
 	if tr.IDToken != "" {
-		var old IDTokenClaims
-		if err := decodeJWTClaims(sess.IDToken, &old); err != nil {
-			return &ProviderError{Stage: "id_token", Reason: ReasonInvalidJSON, Err: err}
-		}
+		old := sess.identity()
 		// Logto repeats the original nonce in refreshed ID tokens.
 		claims, err := c.verifyIDToken(ctx, p, tr.IDToken, idTokenCheck{nonce: old.Nonce})
 		if err != nil {
@@ -240,7 +237,7 @@ func (c *Client) applyRefresh(ctx context.Context, p *provider, sess *session, k
 		if claims.Iss != old.Iss || claims.Sub != old.Sub || strings.Join(claims.Aud, " ") != strings.Join(old.Aud, " ") {
 			return &ProviderError{Stage: "id_token", Reason: ReasonIdentityChange, Err: fmt.Errorf("refreshed ID token changed iss, sub or aud")}
 		}
-		sess.IDToken = tr.IDToken
+		sess.IDToken, sess.claims = tr.IDToken, *claims
 	}
 	if tr.RefreshToken != "" {
 		sess.RefreshToken = tr.RefreshToken

@@ -21,6 +21,34 @@ type session struct {
 	ExpiresAt    int64                       `json:"expiresAt"` // unix seconds, by Config.Now
 
 	storeID string // server-side sessions: the ID the cookie points to
+
+	// Read from a record (see sessioncodec.go): the ID token's claims are
+	// parsed on load; the tokens only when expand is called.
+	claims       IDTokenClaims
+	defaultScope string
+	idPayload    []byte
+	rest         []byte
+	expanded     bool
+}
+
+// identity returns the ID token's claims of a session built in code or loaded.
+func (s *session) identity() IDTokenClaims {
+	if s.claims.Sub == "" && s.IDToken != "" {
+		if _, _, payload, _ := splitJWT(s.IDToken); payload != nil {
+			s.claims, _ = parseIDTokenClaims(payload)
+		} else {
+			_ = decodeJWTClaims(s.IDToken, &s.claims)
+		}
+	}
+	return s.claims
+}
+
+// scopeOfDefaultToken is the scope of the "@" access token.
+func (s *session) scopeOfDefaultToken() string {
+	if e, ok := s.AccessTokens[accessTokenKey("", "")]; ok {
+		return e.Scope
+	}
+	return s.defaultScope
 }
 
 const sessionVersion = 1
@@ -85,7 +113,7 @@ type cookieStore struct {
 
 func newCookieStore(cfg *settings) (*cookieStore, error) {
 	name := "logto_" + cfg.AppID
-	codec, err := seal.New(cfg.cookieSecrets, "session|"+cfg.AppID, cfg.SessionMaxAge)
+	codec, err := seal.NewBinary(cfg.cookieSecrets, "session|"+cfg.AppID, cfg.SessionMaxAge)
 	if err != nil {
 		return nil, err
 	}
@@ -110,19 +138,24 @@ func (s *cookieStore) Load(r *http.Request) (*session, error) {
 		}
 		return nil, errNoSession
 	}
-	var sess session
-	if err := s.codec.Open(s.cookie.Base.Name, raw, &sess); err != nil {
+	var record []byte
+	if err := s.codec.Open(s.cookie.Base.Name, raw, &record); err != nil {
 		return nil, errBadSession
 	}
-	if sess.Version != sessionVersion || sess.IDToken == "" || s.now().Unix() >= sess.ExpiresAt {
+	sess, err := decodeSession(record)
+	if err != nil || s.now().Unix() >= sess.ExpiresAt {
 		return nil, errBadSession
 	}
-	return &sess, nil
+	return sess, nil
 }
 
 func (s *cookieStore) Save(w http.ResponseWriter, r *http.Request, sess *session) error {
 	sess.Version = sessionVersion
-	raw, err := s.codec.Seal(s.cookie.Base.Name, sess)
+	record, err := encodeSession(sess)
+	if err != nil {
+		return err
+	}
+	raw, err := s.codec.Seal(s.cookie.Base.Name, record)
 	if err == nil {
 		err = s.cookie.Write(w, r, raw)
 	}

@@ -38,14 +38,11 @@ func (c *Client) SignOut(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	var idTokenHint string
-	if sess != nil {
+	if sess != nil && sess.expand() == nil {
 		if sess.RefreshToken != "" {
 			c.revoke(r.Context(), p, sess.RefreshToken, "refresh_token")
 		}
-		var claims struct {
-			Exp int64 `json:"exp"`
-		}
-		if decodeJWTClaims(sess.IDToken, &claims) == nil && c.cfg.Now().Unix() < claims.Exp {
+		if c.cfg.Now().Unix() < sess.identity().Exp {
 			idTokenHint = sess.IDToken
 		}
 	}

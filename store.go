@@ -135,11 +135,12 @@ func (s *storeRevocations) RevokedAt(ctx context.Context, key string) (time.Time
 // random session ID. The stored value is sealed too, with the session key
 // and the store key under the MAC, so a store leak reveals no token.
 type serverStore struct {
-	store  Store
-	codec  *seal.Codec
-	cookie *cookieStore // seals the session ID cookie
-	prefix string
-	now    func() time.Time
+	store    Store
+	codec    *seal.Codec  // seals session records in the store
+	pointers *seal.Codec  // seals the session ID cookie
+	cookie   *cookieStore // the cookie it lives in
+	prefix   string
+	now      func() time.Time
 }
 
 type sessionPointer struct {
@@ -147,11 +148,15 @@ type sessionPointer struct {
 }
 
 func newServerStore(cfg *settings, cookies *cookieStore) (*serverStore, error) {
-	codec, err := seal.New(cfg.cookieSecrets, "stored-session|"+cfg.AppID, cfg.SessionMaxAge)
+	codec, err := seal.NewBinary(cfg.cookieSecrets, "stored-session|"+cfg.AppID, cfg.SessionMaxAge)
 	if err != nil {
 		return nil, err
 	}
-	return &serverStore{store: cfg.SessionStore, codec: codec, cookie: cookies, prefix: "logto:session:" + cfg.AppID + ":", now: cfg.Now}, nil
+	pointers, err := seal.New(cfg.cookieSecrets, "session-pointer|"+cfg.AppID, cfg.SessionMaxAge)
+	if err != nil {
+		return nil, err
+	}
+	return &serverStore{store: cfg.SessionStore, codec: codec, pointers: pointers, cookie: cookies, prefix: "logto:session:" + cfg.AppID + ":", now: cfg.Now}, nil
 }
 
 // key hashes the session ID: the store never learns a cookie's ID.
@@ -169,7 +174,7 @@ func (s *serverStore) pointer(r *http.Request) (string, error) {
 		return "", errNoSession
 	}
 	var p sessionPointer
-	if err := s.cookie.codec.Open(s.cookie.cookie.Base.Name, raw, &p); err != nil || p.ID == "" {
+	if err := s.pointers.Open(s.cookie.cookie.Base.Name, raw, &p); err != nil || p.ID == "" {
 		return "", errBadSession
 	}
 	return p.ID, nil
@@ -188,15 +193,16 @@ func (s *serverStore) Load(r *http.Request) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	var sess session
-	if err := s.codec.Open(key, string(v), &sess); err != nil {
+	var record []byte
+	if err := s.codec.Open(key, string(v), &record); err != nil {
 		return nil, errBadSession
 	}
-	if sess.Version != sessionVersion || sess.IDToken == "" || s.now().Unix() >= sess.ExpiresAt {
+	sess, err := decodeSession(record)
+	if err != nil || s.now().Unix() >= sess.ExpiresAt {
 		return nil, errBadSession
 	}
 	sess.storeID = id
-	return &sess, nil
+	return sess, nil
 }
 
 func (s *serverStore) Save(w http.ResponseWriter, r *http.Request, sess *session) error {
@@ -215,7 +221,11 @@ func (s *serverStore) Save(w http.ResponseWriter, r *http.Request, sess *session
 		return errors.New("logto: session already expired")
 	}
 	key := s.key(id)
-	v, err := s.codec.Seal(key, sess)
+	record, err := encodeSession(sess)
+	if err != nil {
+		return err
+	}
+	v, err := s.codec.Seal(key, record)
 	if err != nil {
 		if errors.Is(err, seal.ErrTooLarge) {
 			return ErrSessionTooLarge
@@ -226,7 +236,7 @@ func (s *serverStore) Save(w http.ResponseWriter, r *http.Request, sess *session
 		return err
 	}
 	if sess.storeID != id {
-		ptr, err := s.cookie.codec.Seal(s.cookie.cookie.Base.Name, sessionPointer{ID: id})
+		ptr, err := s.pointers.Seal(s.cookie.cookie.Base.Name, sessionPointer{ID: id})
 		if err != nil {
 			return err
 		}

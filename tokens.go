@@ -139,6 +139,11 @@ func (c *Client) sessionOp(w http.ResponseWriter, r *http.Request, fn func(ctx c
 	if st.sess == nil {
 		return errNoSessionForOp
 	}
+	if err := st.sess.expand(); err != nil {
+		c.store.Delete(w, r)
+		st.sess = nil
+		return errNoSessionForOp
+	}
 	p, err := c.provider(r.Context())
 	if err != nil {
 		return err

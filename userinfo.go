@@ -61,8 +61,7 @@ func (c *Client) userInfo(ctx context.Context, p *provider, sess *session) (*Use
 	if err := json.Unmarshal(body, &ui); err != nil {
 		return nil, changed, &ProviderError{Stage: "userinfo", Reason: ReasonInvalidJSON, Err: errors.New("userinfo is not a JSON object of claims")}
 	}
-	var id IDTokenClaims
-	if err := decodeJWTClaims(sess.IDToken, &id); err != nil || ui.Sub == "" || ui.Sub != id.Sub {
+	if ui.Sub == "" || ui.Sub != sess.identity().Sub {
 		return nil, changed, &ProviderError{Stage: "userinfo", Reason: ReasonSubject, Err: errors.New("userinfo sub does not match the ID token")}
 	}
 	return &ui, changed, nil

@@ -52,6 +52,18 @@ func New(secrets []string, purpose string, maxAge time.Duration) (*Codec, error)
 	return c, nil
 }
 
+// NewBinary is New for []byte values, sealed as they are (no JSON).
+func NewBinary(secrets []string, purpose string, maxAge time.Duration) (*Codec, error) {
+	c, err := New(secrets, purpose, maxAge)
+	if err != nil {
+		return nil, err
+	}
+	for _, sc := range c.codecs {
+		sc.(*securecookie.SecureCookie).SetSerializer(securecookie.NopEncoder{})
+	}
+	return c, nil
+}
+
 // Seal encrypts and authenticates v for the cookie called name. A result
 // longer than 64 KB fails with ErrTooLarge.
 func (c *Codec) Seal(name string, v any) (string, error) {
