@@ -159,10 +159,21 @@ func (c Chunked) names(r *http.Request) []string {
 	return out
 }
 
+// first returns the first non-empty value of the cookie called name. It
+// scans the Cookie headers itself: this runs on every request, and
+// r.CookiesNamed allocates a *http.Cookie per match. Only our own names
+// are looked at; other cookies (such as Logto's raw-JSON ones) are skipped.
 func first(r *http.Request, name string) string {
-	for _, ck := range r.CookiesNamed(name) {
-		if ck.Value != "" {
-			return ck.Value
+	for _, line := range r.Header["Cookie"] {
+		for len(line) > 0 {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimSpace(part)
+			if len(part) > len(name) && part[len(name)] == '=' && part[:len(name)] == name {
+				if v := strings.Trim(part[len(name)+1:], `"`); v != "" {
+					return v
+				}
+			}
 		}
 	}
 	return ""
