@@ -105,9 +105,16 @@ type Config struct {
 	// cache). Replace it to coordinate several instances.
 	RefreshCoalescer RefreshCoalescer
 
-	// SessionMaxAge bounds the life of the session cookie. Default 14 days,
-	// like Logto's own SDKs.
+	// SessionMaxAge is the absolute lifetime of a session from sign-in.
+	// Default 14 days, like Logto's own SDKs.
 	SessionMaxAge time.Duration
+
+	// SessionIdleTimeout ends a session unused for this long (its activity is
+	// recorded at most once per SessionIdleTimeout/168, e.g. hourly for 7
+	// days, so reads rarely rewrite the cookie). Default 7 days; negative
+	// disables it. Both lifetimes are checked from timestamps sealed in the
+	// session, not from the cookie's Max-Age.
+	SessionIdleTimeout time.Duration
 
 	// MaxPendingSignIns caps how many sign-in transactions (tabs) can be in
 	// flight per browser; the oldest is dropped beyond it. Default 5.
@@ -158,6 +165,7 @@ const (
 	minCookieSecretLen   = 32
 	defaultClockSkew     = 60 * time.Second
 	defaultSessionMaxAge = 14 * 24 * time.Hour
+	defaultIdleTimeout   = 7 * 24 * time.Hour
 	defaultHTTPTimeout   = 10 * time.Second
 	defaultMaxPending    = 5
 	defaultRefreshMargin = 60 * time.Second
@@ -305,6 +313,12 @@ func (c Config) validate() (*settings, error) {
 	}
 	if s.SessionMaxAge == 0 {
 		s.SessionMaxAge = defaultSessionMaxAge
+	}
+	switch {
+	case s.SessionIdleTimeout == 0:
+		s.SessionIdleTimeout = defaultIdleTimeout
+	case s.SessionIdleTimeout < 0:
+		s.SessionIdleTimeout = 0 // disabled
 	}
 	if s.MaxPendingSignIns < 0 {
 		return nil, &ConfigError{"MaxPendingSignIns", "must not be negative"}

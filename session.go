@@ -18,12 +18,14 @@ type session struct {
 	RefreshToken string                      `json:"refreshToken,omitempty"`
 	AccessTokens map[string]accessTokenEntry `json:"accessTokens,omitempty"`
 	CreatedAt    int64                       `json:"createdAt"` // unix milliseconds
-	ExpiresAt    int64                       `json:"expiresAt"` // unix seconds, by Config.Now
+	ExpiresAt    int64                       `json:"expiresAt"` // unix seconds, by Config.Now: the absolute lifetime
+	SeenAt       int64                       `json:"seenAt"`    // unix seconds of the last recorded activity: the idle lifetime
 
 	storeID string // server-side sessions: the ID the cookie points to
 
 	// Read from a record (see sessioncodec.go): the ID token's claims are
 	// parsed on load; the tokens only when expand is called.
+	stale        bool // sealed with an older secret, or activity to record: write it again
 	claims       IDTokenClaims
 	defaultScope string
 	idPayload    []byte
@@ -109,6 +111,7 @@ type cookieStore struct {
 	codec  *seal.Codec
 	cookie seal.Chunked
 	now    func() time.Time
+	idle   time.Duration
 }
 
 func newCookieStore(cfg *settings) (*cookieStore, error) {
@@ -126,7 +129,8 @@ func newCookieStore(cfg *settings) (*cookieStore, error) {
 			},
 			MaxChunks: maxSessionChunks,
 		},
-		now: cfg.Now,
+		now:  cfg.Now,
+		idle: cfg.SessionIdleTimeout,
 	}, nil
 }
 
@@ -139,18 +143,44 @@ func (s *cookieStore) Load(r *http.Request) (*session, error) {
 		return nil, errNoSession
 	}
 	var record []byte
-	if err := s.codec.Open(s.cookie.Base.Name, raw, &record); err != nil {
+	idx, err := s.codec.OpenIndex(s.cookie.Base.Name, raw, &record)
+	if err != nil {
 		return nil, errBadSession
 	}
 	sess, err := decodeSession(record)
-	if err != nil || s.now().Unix() >= sess.ExpiresAt {
+	if err != nil || !s.alive(sess) {
 		return nil, errBadSession
 	}
+	sess.stale = idx > 0 // re-seal with the current secret
 	return sess, nil
 }
 
+// alive checks the absolute and idle lifetimes from the sealed timestamps
+// (the cookie's Max-Age is only a hint to the browser), and marks the
+// session for a write when its recorded activity is getting old.
+func (s *cookieStore) alive(sess *session) bool {
+	now := s.now().Unix()
+	if now >= sess.ExpiresAt {
+		return false
+	}
+	if idle := int64(s.idle / time.Second); idle > 0 {
+		if now-sess.SeenAt > idle {
+			return false
+		}
+		if now-sess.SeenAt > idle/idleRefreshDivisor {
+			sess.stale = true
+		}
+	}
+	return true
+}
+
+// idleRefreshDivisor: activity is recorded (the cookie rewritten) at most
+// once per idle timeout / 168, e.g. once an hour for 7 days.
+const idleRefreshDivisor = 168
+
 func (s *cookieStore) Save(w http.ResponseWriter, r *http.Request, sess *session) error {
 	sess.Version = sessionVersion
+	sess.SeenAt = s.now().Unix()
 	record, err := encodeSession(sess)
 	if err != nil {
 		return err
@@ -178,6 +208,12 @@ func (c *Client) loadSession(w http.ResponseWriter, r *http.Request) (*session, 
 	}
 	switch {
 	case err == nil:
+		if sess.stale && w != nil {
+			if serr := c.store.Save(w, r, sess); serr != nil {
+				c.cfg.Logger.Warn("logto: could not rewrite the session", "err", sanitize(serr.Error(), 200))
+			}
+			sess.stale = false
+		}
 		return sess, true
 	case errors.Is(err, errBadSession):
 		c.cfg.Logger.Debug("logto: discarding unusable session cookie")

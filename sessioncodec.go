@@ -17,7 +17,7 @@ import (
 // request) and the cost of answering "who is this?".
 //
 //	version byte (2)
-//	uvarint created at (unix ms) | uvarint expires at (unix s)
+//	uvarint created at (unix ms) | uvarint expires at (unix s) | uvarint seen at (unix s)
 //	bytes   ID token payload (raw JSON: read on every request, never compressed)
 //	string  scope of the default access token (Context.Scopes)
 //	byte    0 | 1 (rest is raw | DEFLATE)
@@ -55,6 +55,7 @@ func encodeSession(sess *session) ([]byte, error) {
 	b = append(b, sessionFormat)
 	b = binary.AppendUvarint(b, uint64(sess.CreatedAt))
 	b = binary.AppendUvarint(b, uint64(sess.ExpiresAt))
+	b = binary.AppendUvarint(b, uint64(sess.SeenAt))
 	b = appendBytes(b, payload)
 	b = appendBytes(b, []byte(scope))
 	b = append(b, rest...)
@@ -138,6 +139,11 @@ func decodeSession(b []byte) (*session, error) {
 		return nil, errSessionFormat
 	}
 	r = r[n:]
+	seen, n := binary.Uvarint(r)
+	if n <= 0 {
+		return nil, errSessionFormat
+	}
+	r = r[n:]
 	payload, r, ok := readBytes(r)
 	if !ok {
 		return nil, errSessionFormat
@@ -154,6 +160,7 @@ func decodeSession(b []byte) (*session, error) {
 		Version:      sessionVersion,
 		CreatedAt:    int64(created),
 		ExpiresAt:    int64(expires),
+		SeenAt:       int64(seen),
 		claims:       claims,
 		defaultScope: string(scope),
 		idPayload:    payload,

@@ -198,7 +198,7 @@ func (s *serverStore) Load(r *http.Request) (*session, error) {
 		return nil, errBadSession
 	}
 	sess, err := decodeSession(record)
-	if err != nil || s.now().Unix() >= sess.ExpiresAt {
+	if err != nil || !s.cookie.alive(sess) {
 		return nil, errBadSession
 	}
 	sess.storeID = id
@@ -207,6 +207,7 @@ func (s *serverStore) Load(r *http.Request) (*session, error) {
 
 func (s *serverStore) Save(w http.ResponseWriter, r *http.Request, sess *session) error {
 	sess.Version = sessionVersion
+	sess.SeenAt = s.now().Unix()
 	id := sess.storeID
 	if id == "" {
 		// A new session (sign-in): never reuse an ID from the request, and

@@ -76,11 +76,20 @@ func (c *Codec) Seal(name string, v any) (string, error) {
 
 // Open authenticates and decrypts value (sealed for name) into v.
 func (c *Codec) Open(name, value string, v any) error {
+	_, err := c.OpenIndex(name, value, v)
+	return err
+}
+
+// OpenIndex is Open that also says which secret opened the value: 0 for the
+// current one, more for older ones (the value should be sealed again).
+func (c *Codec) OpenIndex(name, value string, v any) (int, error) {
 	if value == "" || len(value) > maxSealedLength {
-		return ErrInvalid
+		return 0, ErrInvalid
 	}
-	if err := securecookie.DecodeMulti(name, value, v, c.codecs...); err != nil {
-		return ErrInvalid
+	for i, sc := range c.codecs {
+		if err := sc.Decode(name, value, v); err == nil {
+			return i, nil
+		}
 	}
-	return nil
+	return 0, ErrInvalid
 }
