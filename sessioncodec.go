@@ -18,7 +18,8 @@ import (
 //
 //	version byte (2)
 //	uvarint created at (unix ms) | uvarint expires at (unix s) | uvarint seen at (unix s)
-//	bytes   ID token payload (raw JSON: read on every request, never compressed)
+//	byte    0 | 1, bytes ID token payload (raw JSON read on every request;
+//	        DEFLATE-compressed only when larger than 1536 bytes)
 //	string  scope of the default access token (Context.Scopes)
 //	byte    0 | 1 (rest is raw | DEFLATE)
 //	bytes   rest: the ID token's header and signature, the refresh token
@@ -56,7 +57,20 @@ func encodeSession(sess *session) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(sess.CreatedAt))
 	b = binary.AppendUvarint(b, uint64(sess.ExpiresAt))
 	b = binary.AppendUvarint(b, uint64(sess.SeenAt))
-	b = appendBytes(b, payload)
+	if len(payload) > compressPayloadOver {
+		// Large identities (hundreds of organizations or roles): compressing
+		// the claims too keeps the cookies small, at some cost per request
+		// that only such sessions pay.
+		if comp, err := deflate(payload); err == nil && len(comp)+4 < len(payload) {
+			b = append(b, restDeflate)
+			b = appendBytes(b, comp)
+			payload = nil
+		}
+	}
+	if payload != nil {
+		b = append(b, restRaw)
+		b = appendBytes(b, payload)
+	}
 	b = appendBytes(b, []byte(scope))
 	b = append(b, rest...)
 	return b, nil
@@ -91,6 +105,21 @@ func (sess *session) restBytes(idKind byte, idHeader, idSig []byte) ([]byte, err
 		raw = appendBytes(raw, []byte(e.Scope))
 		raw = binary.AppendVarint(raw, e.ExpiresAt)
 	}
+	comp, err := deflate(raw)
+	if err != nil {
+		return nil, err
+	}
+	if len(comp) >= len(raw) { // incompressible: keep it raw
+		return append([]byte{restRaw}, raw...), nil
+	}
+	return appendBytes([]byte{restDeflate}, comp), nil
+}
+
+// compressPayloadOver: ID token claims larger than this are compressed.
+const compressPayloadOver = 1536
+
+// deflate returns uvarint(len(raw)) followed by raw compressed.
+func deflate(raw []byte) ([]byte, error) {
 	var comp bytes.Buffer
 	comp.Write(binary.AppendUvarint(nil, uint64(len(raw))))
 	w := flateWriters.Get().(*flate.Writer)
@@ -98,13 +127,7 @@ func (sess *session) restBytes(idKind byte, idHeader, idSig []byte) ([]byte, err
 	_, _ = w.Write(raw)
 	err := w.Close()
 	flateWriters.Put(w)
-	if err != nil {
-		return nil, err
-	}
-	if comp.Len() >= len(raw) { // incompressible: keep it raw
-		return append([]byte{restRaw}, raw...), nil
-	}
-	return appendBytes([]byte{restDeflate}, comp.Bytes()), nil
+	return comp.Bytes(), err
 }
 
 const (
@@ -144,8 +167,22 @@ func decodeSession(b []byte) (*session, error) {
 		return nil, errSessionFormat
 	}
 	r = r[n:]
-	payload, r, ok := readBytes(r)
+	if len(r) == 0 {
+		return nil, errSessionFormat
+	}
+	payloadKind := r[0]
+	payload, r, ok := readBytes(r[1:])
 	if !ok {
+		return nil, errSessionFormat
+	}
+	switch payloadKind {
+	case restRaw:
+	case restDeflate:
+		var err error
+		if payload, err = inflateRest(append([]byte{restDeflate}, appendBytes(nil, payload)...)); err != nil {
+			return nil, errSessionFormat
+		}
+	default:
 		return nil, errSessionFormat
 	}
 	scope, r, ok := readBytes(r)
