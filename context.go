@@ -150,6 +150,10 @@ func (c *Client) GetContext(w http.ResponseWriter, r *http.Request, opts ...Cont
 		var changed bool
 		lc = c.contextFromSession(sess)
 		if !lc.IsAuthenticated && o.renew && sess.RefreshToken != "" {
+			p, err := c.ensureProvider(ctx, p)
+			if err != nil {
+				return false, err
+			}
 			tr, err := c.refresh(ctx, p, sess.RefreshToken, "", "")
 			if err != nil {
 				return false, err

@@ -95,6 +95,9 @@ func (c *Client) tokenFor(ctx context.Context, p *provider, sess *session, resou
 	if sess.RefreshToken == "" {
 		return e, false, ErrNoRefreshToken
 	}
+	if p, err = c.ensureProvider(ctx, p); err != nil {
+		return e, false, err
+	}
 	tr, err := c.refresh(ctx, p, sess.RefreshToken, resource, organizationID)
 	if err != nil {
 		return e, false, err
@@ -103,6 +106,14 @@ func (c *Client) tokenFor(ctx context.Context, p *provider, sess *session, resou
 		return e, false, err
 	}
 	return sess.AccessTokens[key], true, nil
+}
+
+// ensureProvider returns p, discovering it when nil.
+func (c *Client) ensureProvider(ctx context.Context, p *provider) (*provider, error) {
+	if p != nil {
+		return p, nil
+	}
+	return c.provider(ctx)
 }
 
 // requestState shares one session between the calls of one request once
@@ -144,11 +155,9 @@ func (c *Client) sessionOp(w http.ResponseWriter, r *http.Request, fn func(ctx c
 		st.sess = nil
 		return errNoSessionForOp
 	}
-	p, err := c.provider(r.Context())
-	if err != nil {
-		return err
-	}
-	changed, err := fn(r.Context(), p, st.sess)
+	// The provider is discovered only when fn needs it: cached tokens are
+	// served even while Logto is unreachable.
+	changed, err := fn(r.Context(), nil, st.sess)
 	if err != nil && endsSession(err) {
 		st.sess = nil
 		c.store.Delete(w, r)

@@ -459,3 +459,28 @@ func TestAccessTokenClaimsOrganization(t *testing.T) {
 		}
 	}
 }
+
+// TestCachedTokenWithoutProvider: a cached access token is served without
+// contacting Logto (even by an instance that never discovered it).
+func TestCachedTokenWithoutProvider(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withAPI())
+	b := h.browser()
+	h.signIn(b, "")
+	want := h.tokenGet(b, "resource="+url.QueryEscape(apiResource)).body
+	offline, err := logto.New(logto.Config{
+		AppID: h.appID, AppSecret: canaryAppSecret, Endpoint: "http://127.0.0.1:1", BaseURL: h.app.URL,
+		CookieSecret: canaryCookieSecret, Resources: []string{apiResource}, Scopes: []string{"read:items"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, h.app.URL+"/", nil)
+	for _, ck := range h.sessionCookies(b) {
+		req.AddCookie(ck)
+	}
+	got, err := offline.GetAccessToken(httptest.NewRecorder(), req, apiResource)
+	if err != nil || got != want {
+		t.Fatalf("GetAccessToken = %v (same token: %v)", err, got == want)
+	}
+}

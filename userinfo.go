@@ -25,6 +25,10 @@ func (c *Client) FetchUserInfo(w http.ResponseWriter, r *http.Request) (*UserInf
 }
 
 func (c *Client) userInfo(ctx context.Context, p *provider, sess *session) (*UserInfo, bool, error) {
+	p, err := c.ensureProvider(ctx, p)
+	if err != nil {
+		return nil, false, err
+	}
 	if p.userinfoEndpoint == "" {
 		return nil, false, &ProviderError{Stage: "userinfo", Reason: ReasonDiscovery, Err: errors.New("no userinfo_endpoint")}
 	}
