@@ -25,8 +25,9 @@ import (
 //
 // The default, [NewLocalRefreshCoalescer], works within one process. An
 // implementation shared by several instances (e.g. a lock and a short-lived
-// result in Redis) lets them agree too; the result bytes are what refresh
-// returned and contain tokens, so store them encrypted.
+// result in Redis) lets them agree too. The result bytes are sealed by the
+// SDK (they hold tokens). Reuse a result only briefly (seconds), measured
+// with [Config.Now]: a stale one carries an expired ID token and fails.
 type RefreshCoalescer interface {
 	Do(ctx context.Context, key string, refresh func(context.Context) ([]byte, error)) ([]byte, error)
 }
@@ -216,6 +217,8 @@ func endsSession(err error) bool {
 		return true
 	case errors.Is(err, jwks.ErrUnknownKey):
 		return false // a key rotation not seen yet: the next try refetches the JWKS
+	case pe.Stage == "id_token" && (pe.Reason == ReasonExpired || pe.Reason == ReasonIssuedAt):
+		return false // a stale result (e.g. reused by a coalescer too long) or a clock problem: retry later
 	case pe.Stage == "id_token":
 		return true // a refreshed ID token that fails verification or changes identity
 	}

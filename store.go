@@ -15,8 +15,12 @@ import (
 
 // Store keeps small values with a time to live, shared by every instance of
 // an app: server-side sessions ([Config.SessionStore]) and back-channel
-// logouts ([NewStoreRevocationList]). Values are already sealed (encrypted
-// and authenticated) by this package, so a store never sees a token in clear.
+// logouts ([NewStoreRevocationList]). Session values are sealed (encrypted and
+// authenticated) by this package, so a store never sees a token in clear;
+// revocation entries are plain timestamps, so whoever can write to the store
+// can end sessions (not forge them): protect it like any session database.
+// While the store is unreachable, sessions cannot be read and requests count
+// as signed out (the error is logged).
 // Implementations must be safe for concurrent use; run storetest.Run on
 // yours. The Redis implementation lives in package redisstore.
 type Store interface {

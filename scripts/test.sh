@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # The project's test command (see README): every test with the race detector,
 # then a short run of every fuzz target. It needs only Go; what the tests
-# need besides (Chromium for the browser test) it installs itself.
+# need besides (Chromium for the browser test, redis-server for the Redis
+# tests) it installs itself.
 #
 #   FUZZTIME=30s bash scripts/test.sh   # longer fuzzing
 #   FUZZTIME=0 bash scripts/test.sh     # skip fuzzing
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Debian packages the tests need are installed as root with apt-get, which
+# reads the package lists once for all of them.
+apt_updated=""
+apt_install() {
+	if [ -z "$apt_updated" ]; then
+		apt-get update -qq >/dev/null
+		apt_updated=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 
 # The browser test of examples/app drives a headless Chromium; it looks for
 # the same binaries as this function.
@@ -17,8 +29,7 @@ have_chromium() {
 if ! have_chromium; then
 	if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
 		echo "installing Debian's chromium for the browser test (apt-get install chromium)"
-		apt-get update -qq >/dev/null
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+		apt_install chromium
 		if ! have_chromium; then
 			echo "apt-get installed chromium, but no chromium binary is in PATH" >&2
 			exit 1
@@ -29,6 +40,25 @@ if ! have_chromium; then
 		exit 1
 	else
 		echo "note: no chromium binary: the browser test (examples/app TestBrowser) will be skipped (apt-get install chromium)"
+	fi
+fi
+
+# The Redis tests (redisstore) start redis-server processes of their own, on
+# free loopback ports and without persistence; no Redis daemon is started here.
+if ! command -v redis-server >/dev/null 2>&1; then
+	if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+		echo "installing Debian's redis-server for the Redis tests (apt-get install redis-server)"
+		apt_install redis-server
+		if ! command -v redis-server >/dev/null 2>&1; then
+			echo "apt-get installed redis-server, but no redis-server binary is in PATH" >&2
+			exit 1
+		fi
+	elif [ "${CI:-}" = "true" ]; then
+		echo "CI=true: the Redis tests need redis-server in PATH;" \
+			"run this script as root on Debian to install it, or install Debian's redis-server package first" >&2
+		exit 1
+	else
+		echo "note: no redis-server binary: the Redis tests (redisstore) will be skipped (apt-get install redis-server)"
 	fi
 fi
 

@@ -1,0 +1,44 @@
+// Package redisstore keeps the Logto SDK's server-side state in Redis, so that
+// several instances of an app share it: sessions and back-channel logouts
+// ([Store], a [logto.Store]) and token refreshes ([NewRefreshCoalescer],
+// a [logto.RefreshCoalescer]). It uses [github.com/redis/go-redis/v9] and
+// accepts any [redis.UniversalClient]: a single node, Sentinel or Cluster.
+//
+// # Usage
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+//	store := redisstore.New(rdb)
+//	client, err := logto.New(logto.Config{
+//		// AppID, AppSecret, Endpoint, BaseURL, CookieSecret as usual
+//		SessionStore:     store,
+//		RevocationList:   logto.NewStoreRevocationList(store, nil),
+//		RefreshCoalescer: redisstore.NewRefreshCoalescer(rdb),
+//	})
+//
+// Every instance must use the same AppID, AppSecret and CookieSecret.
+//
+// # What Redis holds
+//
+// The SDK seals (encrypts and authenticates) sessions and refresh results
+// before they reach this package; a back-channel logout entry is a bare
+// 8-byte timestamp. The keys are
+//
+//	logto:session:<app ID>:<SHA-256 of the session ID>   sessions
+//	logto:revoked:sid:<sid>, logto:revoked:sub:<sub>     back-channel logouts
+//	logto:refresh:lock:<key>, logto:refresh:result:<key> refreshes in flight
+//
+// where sid and sub are Logto's session and user IDs from the logout token
+// and key is a hash of the refresh token, resource and organization. No token
+// and no session cookie's ID appears in Redis in clear, and errors from this
+// package never quote a value.
+//
+// # Why coordinate refreshes
+//
+// Each refresh is a token request to Logto. Worse, once Logto rotates a
+// refresh token (for a Traditional app, late in the token's life), a reuse of
+// the consumed one more than 3 seconds later is taken as theft: Logto revokes
+// the whole grant and the user is signed out. When a page fires many API
+// calls at once and a load balancer spreads them over several instances, each
+// instance would refresh the same session. [NewRefreshCoalescer] makes them
+// agree on one token request; the others reuse its (sealed) result.
+package redisstore
