@@ -237,8 +237,13 @@ type contextKey struct{}
 // FromContext returns the Context that [Client.Middleware] stored in ctx, or a
 // zero (signed-out) Context.
 func FromContext(ctx context.Context) Context {
-	lc, _ := ctx.Value(contextKey{}).(Context)
-	return lc
+	if lc, ok := ctx.Value(contextKey{}).(Context); ok {
+		return lc
+	}
+	if st, ok := ctx.Value(requestStateKey{}).(*requestState); ok && st.hasContext {
+		return st.lc
+	}
+	return Context{}
 }
 
 // NewContext returns a copy of ctx carrying lc, for tests and custom middleware.

@@ -22,13 +22,18 @@ func (c *Client) Middleware(next http.Handler) http.Handler { return c.Middlewar
 func (c *Client) MiddlewareWith(opts ...ContextOption) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// One context value carries both the shared session and the
+			// Context (FromContext finds it): one request copy per request.
 			r = withRequestState(r)
 			lc, err := c.GetContext(w, r, opts...)
 			if err != nil && !errors.Is(err, ErrNotAuthenticated) {
 				c.handleError(w, r, err)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), lc)))
+			if st, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {
+				st.lc, st.hasContext = lc, true
+			}
+			next.ServeHTTP(w, r)
 		})
 	}
 }
@@ -46,7 +51,10 @@ func (c *Client) RequireAuth(next http.Handler) http.Handler {
 			return
 		}
 		if lc.IsAuthenticated {
-			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), lc)))
+			if st, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {
+				st.lc, st.hasContext = lc, true
+			}
+			next.ServeHTTP(w, r)
 			return
 		}
 		noStore(w)

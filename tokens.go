@@ -122,6 +122,9 @@ type requestState struct {
 	mu     sync.Mutex
 	loaded bool
 	sess   *session
+
+	lc         Context // set by Middleware before the next handler runs
+	hasContext bool
 }
 
 type requestStateKey struct{}
