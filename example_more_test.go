@@ -1,0 +1,132 @@
+package logto_test
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/logto-go/logto"
+	"github.com/logto-go/logto/logtotest"
+)
+
+func ExampleClient_Middleware() {
+	client, _, stop := exampleSetup()
+	defer stop()
+	signedIn := signInExample(client)
+
+	home := client.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if lc := logto.FromContext(r.Context()); lc.IsAuthenticated {
+			fmt.Fprintln(w, "Hello,", lc.Claims.Sub)
+			return
+		}
+		fmt.Fprintln(w, "Sign In")
+	}))
+	for _, r := range []*http.Request{
+		httptest.NewRequest("GET", "https://app.example.com/", nil),
+		requestWithCookies("GET", "https://app.example.com/", signedIn),
+	} {
+		w := httptest.NewRecorder()
+		home.ServeHTTP(w, r)
+		fmt.Print(w.Body.String())
+	}
+	// Output:
+	// Sign In
+	// Hello, defaultuser1
+}
+
+func ExampleClient_GetOrganizationResourceToken() {
+	client, _, stop := exampleSetupWith(withExampleAPI)
+	defer stop()
+	r := requestWithCookies("GET", "https://app.example.com/", signInExample(client))
+
+	token, err := client.GetOrganizationResourceToken(httptest.NewRecorder(), r, "https://api.example.com", "acme")
+	if err != nil {
+		log.Fatal(err)
+	}
+	claims, _ := logto.DecodeAccessTokenClaims(token)
+	org, _ := claims.Organization()
+	fmt.Println(claims.Aud, org)
+	// Output:
+	// [https://api.example.com] acme
+}
+
+func ExampleStatusCode() {
+	for _, err := range []error{
+		&logto.CallbackError{Reason: logto.ReasonStateMismatch},
+		&logto.AuthorizationError{Code: "access_denied"},
+		&logto.ProviderError{Stage: "token", Reason: logto.ReasonOAuthError, StatusCode: 400, Code: "invalid_grant"},
+		&logto.ProviderError{Stage: "token", Reason: logto.ReasonTimeout},
+		logto.ErrCSRF,
+	} {
+		fmt.Println(logto.StatusCode(err), errors.Is(err, logto.ErrProviderResponse))
+	}
+	// Output:
+	// 400 false
+	// 401 false
+	// 502 true
+	// 504 false
+	// 403 false
+}
+
+// Sessions kept server-side (here in memory; redisstore.New for Redis): the
+// cookie holds only a sealed random ID.
+func ExampleNewMemoryStore() {
+	store := logto.NewMemoryStore(nil)
+	client, err := logto.New(logto.Config{
+		AppID:          "my-app-id",
+		AppSecret:      "my-app-secret",
+		Endpoint:       "https://my-tenant.logto.app",
+		BaseURL:        "https://app.example.com",
+		CookieSecret:   "a-random-secret-of-at-least-32-characters",
+		SessionStore:   store,
+		RevocationList: logto.NewStoreRevocationList(store, nil), // back-channel logouts, shared the same way
+	})
+	fmt.Println(client != nil, err)
+	// Output:
+	// true <nil>
+}
+
+func ExampleNewLocalRefreshCoalescer() {
+	// The default; replace it with redisstore.NewRefreshCoalescer to coalesce
+	// refreshes across instances.
+	_, err := logto.New(logto.Config{
+		AppID: "my-app-id", AppSecret: "my-app-secret", Endpoint: "https://my-tenant.logto.app",
+		BaseURL: "https://app.example.com", CookieSecret: "a-random-secret-of-at-least-32-characters",
+		RefreshCoalescer: logto.NewLocalRefreshCoalescer(nil),
+	})
+	fmt.Println(err)
+	// Output:
+	// <nil>
+}
+
+func ExampleClient_HandleBackChannelLogout() {
+	client, op, stop := exampleSetup()
+	defer stop()
+	signedIn := signInExample(client)
+
+	// What Logto POSTs to BaseURL + "/backchannel-logout" when the user's
+	// Logto session ends elsewhere.
+	now := time.Now().Unix()
+	token, _ := op.Sign(map[string]any{"typ": "logout+jwt"}, map[string]any{
+		"iss": op.Issuer(), "aud": logtotest.DefaultAppID, "sub": logtotest.DefaultUserID,
+		"iat": now, "exp": now + 120, "jti": "example-logout",
+		"events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}},
+	})
+	req := httptest.NewRequest("POST", "https://app.example.com/backchannel-logout",
+		strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	client.Handler().ServeHTTP(w, req)
+	fmt.Println(w.Code, w.Header().Get("Cache-Control"))
+
+	lc, _ := client.GetContext(nil, requestWithCookies("GET", "https://app.example.com/", signedIn))
+	fmt.Println("still signed in:", lc.IsAuthenticated)
+	// Output:
+	// 200 no-store
+	// still signed in: false
+}
