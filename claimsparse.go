@@ -128,7 +128,9 @@ func (sc *claimScanner) skip(depth int) error {
 			ch := sc.s[sc.pos]
 			switch {
 			case ch == '\\':
-				sc.pos += 2
+				if !sc.validEscape() {
+					return errSlowPath
+				}
 				continue
 			case ch == '"':
 				sc.pos++
@@ -182,6 +184,30 @@ func (sc *claimScanner) skip(depth int) error {
 		}
 		return nil
 	}
+}
+
+// validEscape checks the escape at pos (a backslash) and moves past it.
+func (sc *claimScanner) validEscape() bool {
+	if sc.pos+1 >= len(sc.s) {
+		return false
+	}
+	switch sc.s[sc.pos+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		sc.pos += 2
+		return true
+	case 'u':
+		if sc.pos+6 > len(sc.s) {
+			return false
+		}
+		for _, h := range sc.s[sc.pos+2 : sc.pos+6] {
+			if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+				return false
+			}
+		}
+		sc.pos += 6
+		return true
+	}
+	return false
 }
 
 // isNull consumes a null if one comes next.
