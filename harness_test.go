@@ -1,7 +1,6 @@
 package logto_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/logto-go/logto/internal/testkit"
 
 	"github.com/logto-go/logto"
 	"github.com/logto-go/logto/logtotest"
@@ -59,22 +60,8 @@ func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) 
 
 func jsonDecode(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log or console sink safe for concurrent use.
+type syncBuffer = testkit.Buffer
 
 // harnessSetup is what harness options can change before anything starts.
 type harnessSetup struct {
@@ -106,24 +93,9 @@ func withProvider(o ...logtotest.Option) harnessOption {
 }
 
 // fakeClock is a settable clock safe for concurrent use.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type fakeClock = testkit.Clock
 
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Now().Truncate(time.Second)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func newFakeClock() *fakeClock { return testkit.NewClock() }
 
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()

@@ -38,6 +38,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logto-go/logto/internal/testkit"
+
 	"github.com/logto-go/logto"
 )
 
@@ -575,22 +577,8 @@ func location(t *testing.T, r *response) *url.URL {
 // ---------------------------------------------------------------------------
 // Helpers.
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log or console sink safe for concurrent use.
+type syncBuffer = testkit.Buffer
 
 func randomString(n int) string {
 	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"

@@ -1,7 +1,6 @@
 package logtodev_test
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/logto-go/logto/internal/testkit"
 
 	"github.com/logto-go/logto/logtodev"
 	"github.com/logto-go/logto/logtodev/sms"
@@ -42,23 +43,8 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+// lockedBuffer is a log or console sink safe for concurrent use.
+type lockedBuffer = testkit.Buffer
 
 // harness is a dev provider on a real port and a browser-like client: a
 // cookie jar keyed by name, no redirect following.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logto-go/logto/internal/testkit"
+
 	"github.com/logto-go/logto"
 	"github.com/logto-go/logto/logtotest"
 	"github.com/logto-go/logto/redisstore"
@@ -24,22 +26,7 @@ const (
 )
 
 // fakeClock is a settable clock safe for concurrent use.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+type fakeClock = testkit.Clock
 
 // newInstance starts one app instance on srv: a logto.Client with its own
 // Redis client, serving the SDK's handlers and /api/token, which answers the
@@ -86,7 +73,7 @@ func newInstance(t *testing.T, srv *httptest.Server, redisAddr, baseURL, endpoin
 func TestTwoInstancesOneRefresh(t *testing.T) {
 	t.Parallel()
 	redisAddr := startRedis(t)
-	clock := &fakeClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock()
 	op := logtotest.NewServer(t,
 		logtotest.WithClock(clock.Now),
 		logtotest.WithResources(logtotest.Resource{Indicator: e2eResource, Scopes: []string{"read:items"}}))

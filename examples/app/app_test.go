@@ -14,9 +14,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/logto-go/logto/internal/testkit"
 
 	"github.com/logto-go/logto"
 	"github.com/logto-go/logto/logtotest"
@@ -577,22 +578,7 @@ func TestRunBadConfig(t *testing.T) {
 	}
 }
 
-// syncBuffer is a strings.Builder safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log or console sink safe for concurrent use.
+type syncBuffer = testkit.Buffer
 
 var discard = slog.New(slog.DiscardHandler)

@@ -1,0 +1,58 @@
+// Package testkit holds small helpers shared by this module's tests.
+package testkit
+
+import (
+	"bytes"
+	"sync"
+	"time"
+)
+
+// Buffer is a bytes.Buffer safe for concurrent use: a log or console sink
+// that tests read while servers write to it.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// Clock is a settable clock safe for concurrent use; its zero value starts
+// at the zero time, NewClock at the current second.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a Clock set to now, truncated to the second.
+func NewClock() *Clock { return &Clock{now: time.Now().Truncate(time.Second)} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Set sets the clock's time.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
