@@ -124,6 +124,17 @@ func (c *Codes) Create(interactionID, phone string, typ sms.UsageType) (string, 
 // [ErrCodeExceedMaxTry], then a *CodeError matching [ErrCodeMismatch] (which
 // counts a try and says how many are left). On success the code is consumed
 // and its usage type returned.
+// Pending returns the phone number of the interaction's live code.
+func (c *Codes) Pending(interactionID string) (phone string, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cd := c.codes[interactionID]
+	if cd == nil || c.now().After(cd.expiresAt) {
+		return "", false
+	}
+	return cd.phone, true
+}
+
 func (c *Codes) Verify(interactionID, phone, value string) (sms.UsageType, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

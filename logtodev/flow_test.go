@@ -283,3 +283,21 @@ func TestHostileLoginHint(t *testing.T) {
 		t.Errorf("posted identifier not escaped:\n%s", r.body)
 	}
 }
+
+// TestCodePageReload: the code page is reached by a redirect, so reloading it
+// shows the form again without sending another code.
+func TestCodePageReload(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	_, page := h.start(nil)
+	r := h.do(http.MethodPost, h.prefix+"/experience/verification-code", url.Values{"csrf": {csrf(t, page)}, "phone": {demoPhone}, "mode": {"sign-in"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("send code: %d, want 303", r.status)
+	}
+	for i := 0; i < 3; i++ {
+		mustContain(t, h.get(r.location()), http.StatusOK, "Enter the 6-digit code")
+	}
+	if n := h.smsCount(demoPhone); n != 1 {
+		t.Fatalf("codes sent = %d, want 1", n)
+	}
+}

@@ -185,9 +185,19 @@ func csrf(t *testing.T, r response) string {
 	return html.UnescapeString(m[1])
 }
 
+// sendCode posts a phone number and, on success, follows the redirect to
+// the code page (Post/Redirect/Get) as a browser would.
 func (h *harness) sendCode(token, phone, mode string) response {
 	h.t.Helper()
-	return h.do(http.MethodPost, h.prefix+"/experience/verification-code", url.Values{"csrf": {token}, "phone": {phone}, "mode": {mode}})
+	r := h.do(http.MethodPost, h.prefix+"/experience/verification-code", url.Values{"csrf": {token}, "phone": {phone}, "mode": {mode}})
+	if r.status == http.StatusSeeOther {
+		loc := r.header.Get("Location")
+		if !strings.Contains(loc, "/verification-code?") {
+			h.t.Fatalf("send code redirected to %q", loc)
+		}
+		return h.get(loc)
+	}
+	return r
 }
 
 func (h *harness) verifyCode(token, phone, code string) response {

@@ -88,6 +88,27 @@ func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) {
 		s.phoneForm(w, http.StatusBadGateway, in, mode, phone, msgDelivery)
 		return
 	}
+	// Post/Redirect/Get: reloading the code page must not send another code.
+	http.Redirect(w, r, s.link(routeCodePage, in, "mode", mode), http.StatusSeeOther)
+}
+
+// codePage serves GET /verification-code: the code form for the
+// interaction's pending code.
+func (s *Server) codePage(w http.ResponseWriter, r *http.Request) {
+	in, ok := s.interaction(r)
+	if !ok {
+		s.expired(w)
+		return
+	}
+	phone, ok := s.Codes.Pending(in.UID)
+	if !ok {
+		http.Redirect(w, r, s.link(routeSignIn, in, "method", "phone"), http.StatusSeeOther)
+		return
+	}
+	mode := r.URL.Query().Get("mode")
+	if mode != "register" {
+		mode = "sign-in"
+	}
 	s.codeForm(w, http.StatusOK, in, mode, phone, "")
 }
 

@@ -120,6 +120,7 @@ const (
 	routeSingleSignOn       = "/single-sign-on"
 	routeDirect             = "/direct/"
 	routeSendCode           = "/experience/verification-code"
+	routeCodePage           = "/verification-code"
 	routeVerifyCode         = "/experience/verification-code/verify"
 	routePassword           = "/experience/password"
 )
@@ -212,13 +213,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.registerPage(w, r, rel)
 	case get && (rel == routeResetPassword || rel == routeSingleSignOn || strings.HasPrefix(rel, routeDirect)):
 		s.unsupportedPage(w, r, rel)
+	case get && rel == routeCodePage:
+		s.codePage(w, r)
 	case post && rel == routeSendCode:
 		s.sendCode(w, r)
 	case post && rel == routeVerifyCode:
 		s.verifyCode(w, r)
 	case post && rel == routePassword:
 		s.passwordSignIn(w, r)
-	case rel == routeSignIn || rel == routeIdentifierSignIn || rel == routeRegister || rel == routeIdentifierRegister ||
+	case rel == routeCodePage || rel == routeSignIn || rel == routeIdentifierSignIn || rel == routeRegister || rel == routeIdentifierRegister ||
 		rel == routeResetPassword || rel == routeSingleSignOn || strings.HasPrefix(rel, routeDirect) ||
 		rel == routeSendCode || rel == routeVerifyCode || rel == routePassword:
 		allow := "GET, HEAD"

@@ -223,6 +223,9 @@ func (b *browser) signInWithCode(appURL, providerURL, phone string, code func(ph
 	page := b.startSignIn(appURL, providerURL)
 	csrf := formValue(t, csrfRE, page)
 	resp, body := b.postForm(providerURL+"/experience/verification-code", providerURL, url.Values{"csrf": {csrf}, "mode": {"sign-in"}, "phone": {phone}})
+	if resp.StatusCode == http.StatusSeeOther { // Post/Redirect/Get to the code page
+		resp, body = b.get(providerURL + resp.Header.Get("Location"))
+	}
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="code"`) {
 		t.Fatalf("send code: status %d, want 200 with the code form; body %s", resp.StatusCode, body)
 	}
