@@ -64,7 +64,7 @@ func TestPages(t *testing.T) {
 		wantNot  []string
 		register bool
 	}{
-		{"sign-in offers both", nil, "", []string{phoneForm, "Username or email &amp; password", "/register" + appQuery}, []string{passwordForm}, true},
+		{"sign-in offers both", nil, "", []string{phoneForm, ">Password</a>", "/register" + appQuery}, []string{passwordForm}, true},
 		{"method=password", nil, "/sign-in" + appQuery + "&method=password", []string{passwordForm, `aria-current="page">Username or email`}, []string{phoneForm}, true},
 		{"identifier=phone", url.Values{"identifier": {"phone"}}, "/sign-in?method=password", []string{phoneForm}, []string{passwordForm, "&amp; password"}, true},
 		{"identifier=username", url.Values{"identifier": {"username"}}, "", []string{passwordForm, `<label for="identifier">Username</label>`}, []string{phoneForm, "Create one"}, false},

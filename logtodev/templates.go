@@ -62,7 +62,7 @@ code{word-break:break-all}
 {{- if eq .View "sign-in"}}
 {{if and .Phone .Password}}<nav class="tabs">
 <a href="{{.PhoneURL}}"{{if eq .Tab "phone"}} aria-current="page"{{end}}>Phone</a>
-<a href="{{.PasswordURL}}"{{if eq .Tab "password"}} aria-current="page"{{end}}>{{.IdentifierLabel}} &amp; password</a>
+<a href="{{.PasswordURL}}"{{if eq .Tab "password"}} aria-current="page"{{end}}>Password</a>
 </nav>{{end}}
 {{if eq .Tab "phone"}}{{template "phone-form" .}}{{else}}
 <form method="post" action="{{.PasswordAction}}">
