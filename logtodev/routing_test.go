@@ -65,11 +65,11 @@ func TestPages(t *testing.T) {
 		register bool
 	}{
 		{"sign-in offers both", nil, "", []string{phoneForm, ">Password</a>", "/register" + appQuery}, []string{passwordForm}, true},
-		{"method=password", nil, "/sign-in" + appQuery + "&method=password", []string{passwordForm, `aria-current="page">Username or email`}, []string{phoneForm}, true},
-		{"identifier=phone", url.Values{"identifier": {"phone"}}, "/sign-in?method=password", []string{phoneForm}, []string{passwordForm, "&amp; password"}, true},
+		{"method=password", nil, "/sign-in" + appQuery + "&method=password", []string{passwordForm, `aria-current="page">Password</a>`}, []string{phoneForm}, true},
+		{"identifier=phone", url.Values{"identifier": {"phone"}}, "/sign-in?method=password", []string{phoneForm}, []string{passwordForm, ">Password</a>"}, true},
 		{"identifier=username", url.Values{"identifier": {"username"}}, "", []string{passwordForm, `<label for="identifier">Username</label>`}, []string{phoneForm, "Create one"}, false},
 		{"identifier=email", url.Values{"identifier": {"email"}}, "", []string{`<label for="identifier">Email</label>`}, []string{phoneForm}, false},
-		{"identifier=sms only unsupported", url.Values{"identifier": {"sms"}}, "", []string{phoneForm, "&amp; password"}, nil, true},
+		{"identifier=sms only unsupported", url.Values{"identifier": {"sms"}}, "", []string{phoneForm, ">Password</a>"}, nil, true},
 		{"login_hint phone", url.Values{"login_hint": {"+1 555 123 4567"}}, "", []string{phoneForm, `value="15551234567"`}, nil, true},
 		{"login_hint username", url.Values{"login_hint": {"probeuser"}}, "", []string{passwordForm, `value="probeuser"`}, []string{phoneForm}, true},
 		{"identifier-sign-in", url.Values{"first_screen": {"identifier:sign_in"}, "identifier": {"username"}}, "", []string{"<h1>Sign in</h1>", passwordForm}, []string{phoneForm}, false},
