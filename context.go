@@ -130,17 +130,17 @@ func (c *Client) GetContext(w http.ResponseWriter, r *http.Request, opts ...Cont
 			st.mu.Lock()
 			defer st.mu.Unlock()
 			if !st.loaded {
-				st.sess, _ = c.loadSession(w, r)
+				st.sess, _, st.loadErr = c.loadSession(w, r)
 				st.loaded = true
 			}
 			if st.sess == nil {
-				return Context{}, nil
+				return Context{}, st.loadErr
 			}
 			return c.contextFromSession(st.sess), nil
 		}
-		sess, ok := c.loadSession(w, r)
+		sess, ok, err := c.loadSession(w, r)
 		if !ok {
-			return Context{}, nil
+			return Context{}, err
 		}
 		return c.contextFromSession(sess), nil
 	}

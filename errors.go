@@ -46,6 +46,9 @@ var (
 	// not a member, or the session lacks the organizations scope). HTTP 403.
 	// See [ProviderError].Code: "access_denied" or "insufficient_scope".
 	ErrAccessDenied = errors.New("logto: access denied")
+	// ErrSessionStoreUnavailable: [Config.SessionStore] could not be read.
+	// HTTP 503: the user is not signed out, the app cannot tell for now.
+	ErrSessionStoreUnavailable = errors.New("logto: session store unavailable")
 	// ErrNoRefreshToken: the session has no refresh token, so no access token
 	// can be obtained or renewed. Logto issues refresh tokens only for
 	// offline_access with prompt=consent (the defaults). HTTP 401.
@@ -239,7 +242,7 @@ func StatusCode(err error) int {
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, ErrProviderTimeout):
 		return http.StatusGatewayTimeout
-	case errors.Is(err, ErrProviderUnavailable):
+	case errors.Is(err, ErrProviderUnavailable), errors.Is(err, ErrSessionStoreUnavailable):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, ErrProviderResponse):
 		return http.StatusBadGateway

@@ -2,6 +2,7 @@ package logto
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -200,8 +201,9 @@ func (s *cookieStore) Delete(w http.ResponseWriter, r *http.Request) {
 }
 
 // loadSession loads the request's session; an unusable one is cleared (when
-// w is not nil) and reported as no session.
-func (c *Client) loadSession(w http.ResponseWriter, r *http.Request) (*session, bool) {
+// w is not nil) and reported as no session. The error is set only when a
+// session store cannot be read (ErrSessionStoreUnavailable).
+func (c *Client) loadSession(w http.ResponseWriter, r *http.Request) (*session, bool, error) {
 	sess, err := c.store.Load(r)
 	if err == nil && c.sessionRevoked(r.Context(), sess) {
 		sess, err = nil, errBadSession // ended by a back-channel logout
@@ -214,14 +216,15 @@ func (c *Client) loadSession(w http.ResponseWriter, r *http.Request) (*session, 
 			}
 			sess.stale = false
 		}
-		return sess, true
+		return sess, true, nil
 	case errors.Is(err, errBadSession):
 		c.cfg.Logger.Debug("logto: discarding unusable session cookie")
 		if w != nil {
 			c.store.Delete(w, r)
 		}
 	case !errors.Is(err, errNoSession):
-		c.cfg.Logger.Error("logto: session store unavailable; treating the request as signed out", "err", sanitize(err.Error(), 300))
+		c.cfg.Logger.Error("logto: session store unavailable", "err", sanitize(err.Error(), 300))
+		return nil, false, fmt.Errorf("%w: %v", ErrSessionStoreUnavailable, sanitize(err.Error(), 200))
 	}
-	return nil, false
+	return nil, false, nil
 }

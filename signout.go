@@ -27,7 +27,7 @@ func (c *Client) SignOut(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("%w: %v", ErrCSRF, err)
 	}
 	noStore(w)
-	sess, _ := c.loadSession(nil, r)
+	sess, _, _ := c.loadSession(nil, r) // signed out here even if the store is down
 	c.store.Delete(w, r)
 
 	p, err := c.provider(r.Context())

@@ -19,8 +19,8 @@ import (
 // authenticated) by this package, so a store never sees a token in clear;
 // revocation entries are plain timestamps, so whoever can write to the store
 // can end sessions (not forge them): protect it like any session database.
-// While the store is unreachable, sessions cannot be read and requests count
-// as signed out (the error is logged).
+// While the store is unreachable, reading a session fails with
+// ErrSessionStoreUnavailable (503) rather than looking signed out.
 // Implementations must be safe for concurrent use; run storetest.Run on
 // yours. The Redis implementation lives in package redisstore.
 type Store interface {

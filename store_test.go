@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -106,4 +107,52 @@ func TestMemoryStore(t *testing.T) {
 	if err := s.Set(ctx, "k", nil, 0); err == nil {
 		t.Fatal("zero TTL accepted")
 	}
+}
+
+// brokenStore fails every call, like an unreachable Redis.
+type brokenStore struct{}
+
+func (brokenStore) Get(context.Context, string) ([]byte, error) {
+	return nil, errors.New("dial tcp: connection refused")
+}
+func (brokenStore) Set(context.Context, string, []byte, time.Duration) error {
+	return errors.New("dial tcp: connection refused")
+}
+func (brokenStore) Delete(context.Context, string) error {
+	return errors.New("dial tcp: connection refused")
+}
+
+// TestSessionStoreOutage: while the store is down, requests get 503, not
+// "signed out".
+func TestSessionStoreOutage(t *testing.T) {
+	t.Parallel()
+	var broken atomic.Bool
+	store := &switchStore{Store: logto.NewMemoryStore(nil), broken: &broken}
+	h := newHarness(t, withConfig(func(c *logto.Config) { c.SessionStore = store }))
+	b := h.browser()
+	h.signIn(b, "")
+	broken.Store(true)
+	r := b.get(h.app.URL + "/api/context")
+	if r.StatusCode != http.StatusServiceUnavailable || !errors.Is(h.lastError(), logto.ErrSessionStoreUnavailable) {
+		t.Fatalf("store down: %d, err %v", r.StatusCode, h.lastError())
+	}
+	if page := b.get(h.app.URL + "/private"); page.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("protected page with the store down: %d", page.StatusCode)
+	}
+	broken.Store(false)
+	if !h.context(b).IsAuthenticated {
+		t.Fatal("session lost during the outage")
+	}
+}
+
+type switchStore struct {
+	logto.Store
+	broken *atomic.Bool
+}
+
+func (s *switchStore) Get(ctx context.Context, key string) ([]byte, error) {
+	if s.broken.Load() {
+		return brokenStore{}.Get(ctx, key)
+	}
+	return s.Store.Get(ctx, key)
 }

@@ -119,9 +119,10 @@ func (c *Client) ensureProvider(ctx context.Context, p *provider) (*provider, er
 // requestState shares one session between the calls of one request once
 // [Client.Middleware] or [Client.RequireAuth] ran, and serializes them.
 type requestState struct {
-	mu     sync.Mutex
-	loaded bool
-	sess   *session
+	mu      sync.Mutex
+	loaded  bool
+	sess    *session
+	loadErr error // the session store could not be read
 
 	lc         Context // set by Middleware before the next handler runs
 	hasContext bool
@@ -147,8 +148,11 @@ func (c *Client) sessionOp(w http.ResponseWriter, r *http.Request, fn func(ctx c
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if !st.loaded {
-		st.sess, _ = c.loadSession(w, r)
+		st.sess, _, st.loadErr = c.loadSession(w, r)
 		st.loaded = true
+	}
+	if st.loadErr != nil {
+		return st.loadErr
 	}
 	if st.sess == nil {
 		return errNoSessionForOp
