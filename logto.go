@@ -4,7 +4,7 @@
 // handlers for /sign-in, /callback and /sign-out; and a [Context] that tells
 // every request who is signed in.
 //
-// A minimal app:
+// # Quick start
 //
 //	client, err := logto.New(logto.Config{
 //		AppID:        os.Getenv("LOGTO_APP_ID"),
@@ -14,25 +14,59 @@
 //		CookieSecret: os.Getenv("LOGTO_COOKIE_SECRET"), // 32+ characters
 //	})
 //	mux := http.NewServeMux()
-//	mux.Handle("/", client.Handler()) // /sign-in, /callback, /sign-out
+//	mux.Handle("/", client.Handler()) // /sign-in, /callback, /sign-out, /backchannel-logout
 //	mux.Handle("GET /{$}", client.Middleware(home)) // home reads logto.FromContext
+//	mux.Handle("/api/", client.RequireAuth(api))    // 401 for APIs, sign-in for pages
+//
+// In handlers, [Client.GetAccessToken] and [Client.GetOrganizationToken] give
+// tokens for your APIs (refreshed when needed), and [Client.GetContext] with
+// options mirrors @logto/next's getLogtoContext. APIs that receive Logto
+// access tokens use a [ResourceServer].
+//
+// # Sessions
+//
+// By default the whole session (ID token, refresh token, access tokens) lives
+// in the browser: a compact binary record, compressed and sealed with
+// gorilla/securecookie, split into cookies of at most 4096 bytes when needed.
+// Reading it costs a few microseconds and no call to Logto. With
+// [Config.SessionStore] the session lives server-side (see package
+// redisstore) and the cookie holds a sealed random ID. Sessions have an
+// absolute and an idle lifetime, checked from sealed timestamps; a tampered,
+// expired, truncated or foreign cookie simply means "signed out".
+//
+// # Security
+//
+// Every policy (algorithm allowlist, clock skew, transaction lifetime and cap,
+// JWKS refetch interval, redirect targets, CSRF on sign-out, what is logged)
+// is listed in SECURITY.md in the repository, with the tests that fix it.
 //
 // # Errors and statuses
 //
 // Every error matches a sentinel with [errors.Is]; [StatusCode] maps it to the
 // status the default error page uses:
 //
-//	ErrInvalidCallback      400  bad state, replay, iss mix-up, duplicate parameters
-//	ErrAuthorization        401  Logto answered with an OAuth error (e.g. access_denied)
-//	ErrNotAuthenticated     401  no usable session
-//	ErrCSRF                 403  cross-origin sign-out
-//	ErrMethodNotAllowed     405  GET on sign-out
-//	ErrProviderResponse     502  bad answer from Logto, invalid ID token, invalid_grant
-//	ErrProviderUnavailable  503  Logto unreachable
-//	ErrProviderTimeout      504  Logto too slow
+//	ErrInvalidCallback          400  bad state, replay, iss mix-up, duplicate parameters
+//	ErrInvalidLogoutToken       400  a rejected back-channel logout request
+//	ErrAuthorization            401  Logto answered with an OAuth error (e.g. access_denied)
+//	ErrNotAuthenticated         401  no usable session (or Logto ended it)
+//	ErrNoRefreshToken           401  no refresh token to get access tokens with
+//	ErrInvalidToken             401  a ResourceServer rejected the access token
+//	ErrCSRF                     403  cross-origin sign-out
+//	ErrAccessDenied             403  Logto refused an organization token
+//	ErrInsufficientScope        403  a ResourceServer wanted another scope
+//	ErrMethodNotAllowed         405  GET on sign-out
+//	ErrInvalidConfig            500  (also ErrInvalidResource, ErrInvalidSignInOptions, ErrSessionTooLarge)
+//	ErrProviderResponse         502  bad answer from Logto, invalid ID token, invalid_grant
+//	ErrProviderUnavailable      503  Logto unreachable
+//	ErrSessionStoreUnavailable  503  the session store cannot be read
+//	ErrProviderTimeout          504  Logto too slow
 //
-// A tampered, expired, truncated or foreign session cookie is not an error: the
-// user is simply signed out and the cookie cleared.
+// # Testing
+//
+// Package logtotest is an in-process Logto-compatible provider for your own
+// tests (users, apps, API resources, organizations, misbehaviour hooks, an
+// injectable clock); package logtodev adds Logto's sign-in pages for local
+// development, and storetest checks custom session stores.
 package logto
 
 import (
