@@ -47,7 +47,8 @@ type IDTokenClaims struct {
 	Organizations     []string `json:"organizations,omitempty"`
 	OrganizationRoles []string `json:"organization_roles,omitempty"` // "<organizationID>:<role name>"
 
-	raw json.RawMessage
+	raw    json.RawMessage
+	audBuf [1]string // backs a single-valued Aud without an allocation
 }
 
 // CreatedTime converts CreatedAt (milliseconds) to a time.Time.

@@ -33,20 +33,35 @@ type claimScanner struct {
 }
 
 func fastParseClaims(payload []byte) (IDTokenClaims, bool) {
-	if !utf8.Valid(payload) {
+	var c IDTokenClaims
+	if !parseClaimsInto(&c, string(payload), payload) {
 		return IDTokenClaims{}, false
 	}
-	sc := claimScanner{s: string(payload)}
-	var c IDTokenClaims
-	if err := sc.object(&c); err != nil {
-		return IDTokenClaims{}, false
+	if c.Aud != nil {
+		c.Aud = append(Audience{}, c.Aud...) // c is returned by value: do not point into it
+	}
+	return c, true
+}
+
+// parseClaimsInto fills *c from s (the payload as a string, possibly part of
+// a larger one shared with other fields) without further allocations for a
+// single-valued aud; raw is the same payload as bytes.
+func parseClaimsInto(c *IDTokenClaims, s string, raw []byte) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	sc := claimScanner{s: s}
+	if err := sc.object(c); err != nil {
+		*c = IDTokenClaims{}
+		return false
 	}
 	sc.space()
 	if sc.pos != len(sc.s) {
-		return IDTokenClaims{}, false
+		*c = IDTokenClaims{}
+		return false
 	}
-	c.raw = payload
-	return c, true
+	c.raw = raw
+	return true
 }
 
 func (sc *claimScanner) space() {
@@ -300,21 +315,22 @@ func (sc *claimScanner) strList(dst *[]string) error {
 	}
 }
 
-func (sc *claimScanner) audience(dst *Audience) error {
+func (sc *claimScanner) audience(c *IDTokenClaims) error {
 	if sc.isNull() {
-		*dst = nil
+		c.Aud = nil
 		return nil
 	}
 	if sc.peek() == '"' {
 		v, err := sc.str()
-		*dst = Audience{v}
+		c.audBuf[0] = v
+		c.Aud = c.audBuf[:1:1]
 		return err
 	}
 	var list []string
 	if err := sc.strList(&list); err != nil {
 		return err
 	}
-	*dst = list
+	c.Aud = list
 	return nil
 }
 
@@ -340,7 +356,7 @@ func (sc *claimScanner) object(c *IDTokenClaims) error {
 		case "sub":
 			err = sc.strField(&c.Sub)
 		case "aud":
-			err = sc.audience(&c.Aud)
+			err = sc.audience(c)
 		case "exp":
 			err = sc.intField(&c.Exp)
 		case "iat":

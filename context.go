@@ -111,10 +111,7 @@ func WithIDTokenRenewal() ContextOption { return func(o *contextOptions) { o.ren
 // says what was not. If Logto ended the session (invalid_grant) its cookies are
 // cleared, the Context is zero and the error matches [ErrNotAuthenticated].
 func (c *Client) GetContext(w http.ResponseWriter, r *http.Request, opts ...ContextOption) (Context, error) {
-	var o contextOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := collectOptions(opts)
 	if o.accessToken {
 		if err := c.checkResource(o.resource); err != nil {
 			return Context{}, err
@@ -220,6 +217,19 @@ func (c *Client) GetContext(w http.ResponseWriter, r *http.Request, opts ...Cont
 	return lc, err
 }
 
+// collectOptions applies opts; without options nothing escapes to the heap
+// (GetContext runs on every request).
+func collectOptions(opts []ContextOption) contextOptions {
+	if len(opts) == 0 {
+		return contextOptions{}
+	}
+	o := new(contextOptions)
+	for _, opt := range opts {
+		opt(o)
+	}
+	return *o
+}
+
 func (c *Client) contextFromSession(sess *session) Context {
 	claims := sess.identity()
 	if claims.Sub == "" || !c.cfg.Now().Before(time.Unix(claims.Exp, 0).Add(c.cfg.ClockSkew)) {
@@ -227,7 +237,7 @@ func (c *Client) contextFromSession(sess *session) Context {
 	}
 	ctx := Context{IsAuthenticated: true, Claims: claims}
 	if scope := sess.scopeOfDefaultToken(); scope != "" {
-		ctx.Scopes = strings.Fields(scope)
+		ctx.Scopes = sess.splitScopes(scope)
 	}
 	return ctx
 }

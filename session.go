@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/logto-go/logto/internal/seal"
@@ -27,6 +28,9 @@ type session struct {
 	// Read from a record (see sessioncodec.go): the ID token's claims are
 	// parsed on load; the tokens only when expand is called.
 	stale        bool // sealed with an older secret, or activity to record: write it again
+	scopeBuf     [12]string
+	scopes       []string // scopeBuf[:n] once filled
+	scopesFor    string
 	claims       IDTokenClaims
 	defaultScope string
 	idPayload    []byte
@@ -44,6 +48,28 @@ func (s *session) identity() IDTokenClaims {
 		}
 	}
 	return s.claims
+}
+
+// splitScopes splits a space-separated scope list, backed by the session's
+// own array the first time (no allocation on the per-request path). The
+// array is never rewritten once handed out: a Context keeps what it got.
+func (s *session) splitScopes(scope string) []string {
+	if s.scopes != nil {
+		if s.scopesFor == scope {
+			return s.scopes
+		}
+		return strings.Fields(scope)
+	}
+	n := 0
+	for f := range strings.FieldsSeq(scope) {
+		if n == len(s.scopeBuf) {
+			return strings.Fields(scope)
+		}
+		s.scopeBuf[n] = f
+		n++
+	}
+	s.scopes, s.scopesFor = s.scopeBuf[:n:n], scope
+	return s.scopes
 }
 
 // scopeOfDefaultToken is the scope of the "@" access token.

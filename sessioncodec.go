@@ -189,20 +189,33 @@ func decodeSession(b []byte) (*session, error) {
 	if !ok || len(r) == 0 {
 		return nil, errSessionFormat
 	}
-	claims, err := parseIDTokenClaims(payload)
-	if err != nil || claims.Sub == "" {
+	sess := &session{
+		Version:   sessionVersion,
+		CreatedAt: int64(created),
+		ExpiresAt: int64(expires),
+		SeenAt:    int64(seen),
+		idPayload: payload,
+		rest:      r,
+	}
+	// One string holds the claims and the scope: every string field of the
+	// Context is a substring of it (this runs on every request).
+	var sb strings.Builder
+	sb.Grow(len(payload) + len(scope))
+	sb.Write(payload)
+	sb.Write(scope)
+	all := sb.String()
+	sess.defaultScope = all[len(payload):]
+	if !parseClaimsInto(&sess.claims, all[:len(payload)], payload) {
+		claims, err := parseIDTokenClaims(payload)
+		if err != nil {
+			return nil, errSessionFormat
+		}
+		sess.claims = claims
+	}
+	if sess.claims.Sub == "" {
 		return nil, errSessionFormat
 	}
-	return &session{
-		Version:      sessionVersion,
-		CreatedAt:    int64(created),
-		ExpiresAt:    int64(expires),
-		SeenAt:       int64(seen),
-		claims:       claims,
-		defaultScope: string(scope),
-		idPayload:    payload,
-		rest:         r,
-	}, nil
+	return sess, nil
 }
 
 // expand decodes the rest section: tokens become available.
