@@ -119,11 +119,6 @@ func (c *Codes) Create(interactionID, phone string, typ sms.UsageType) (string, 
 	return value, nil
 }
 
-// Verify checks value against the code of interactionID, in Logto's order:
-// [ErrCodeNotFound], [ErrPhoneMismatch], [ErrCodeExpired],
-// [ErrCodeExceedMaxTry], then a *CodeError matching [ErrCodeMismatch] (which
-// counts a try and says how many are left). On success the code is consumed
-// and its usage type returned.
 // Pending returns the phone number of the interaction's live code.
 func (c *Codes) Pending(interactionID string) (phone string, ok bool) {
 	c.mu.Lock()
@@ -135,6 +130,11 @@ func (c *Codes) Pending(interactionID string) (phone string, ok bool) {
 	return cd.phone, true
 }
 
+// Verify checks value against the code of interactionID, in Logto's order:
+// [ErrCodeNotFound], [ErrPhoneMismatch], [ErrCodeExpired],
+// [ErrCodeExceedMaxTry], then a *CodeError matching [ErrCodeMismatch] (which
+// counts a try and says how many are left). On success the code is consumed
+// and its usage type returned.
 func (c *Codes) Verify(interactionID, phone, value string) (sms.UsageType, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
