@@ -170,7 +170,7 @@ func (c *Client) verifyLogoutToken(ctx context.Context, raw string) (*logoutClai
 	for _, a := range p.algorithms {
 		algs = append(algs, jose.SignatureAlgorithm(a))
 	}
-	jws, err := jose.ParseSigned(raw, algs)
+	jws, err := jose.ParseSignedCompact(raw, algs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, bad("malformed or algorithm not allowed")
 	}

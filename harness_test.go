@@ -192,9 +192,8 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 // browser is a cookie-keeping client that never follows redirects, so every
 // hop can be inspected.
 type browser struct {
-	t   testing.TB
-	c   *http.Client
-	log []*http.Response
+	t testing.TB
+	c *http.Client
 }
 
 func (h *harness) browser() *browser {

@@ -152,7 +152,7 @@ func (rs *ResourceServer) Verify(ctx context.Context, token string) (*AccessToke
 	for _, a := range p.algorithms {
 		algs = append(algs, jose.SignatureAlgorithm(a))
 	}
-	jws, err := jose.ParseSigned(token, algs)
+	jws, err := jose.ParseSignedCompact(token, algs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, invalid(ReasonSignature, "malformed token or algorithm not allowed")
 	}

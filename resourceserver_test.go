@@ -101,6 +101,11 @@ func TestResourceServer(t *testing.T) {
 		{"unknown kid", f.token(t, func(h map[string]any) { h["kid"] = "nope" }, nil), http.StatusUnauthorized, logto.ReasonSignature},
 		{"future iat", f.token(t, nil, func(c map[string]any) { c["iat"] = f.clock.Now().Add(time.Hour).Unix() }), http.StatusUnauthorized, logto.ReasonIssuedAt},
 		{"garbage", "not.a.jwt", http.StatusUnauthorized, logto.ReasonSignature},
+		{"JSON serialization of a valid token", func() string {
+			p := strings.Split(f.token(t, nil, nil), ".")
+			b, _ := json.Marshal(map[string]string{"protected": p[0], "payload": p[1], "signature": p[2]})
+			return string(b)
+		}(), http.StatusUnauthorized, logto.ReasonSignature},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := f.call(tc.token)

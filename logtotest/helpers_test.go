@@ -174,7 +174,7 @@ func verifyJWT(t testing.TB, srv *logtotest.Server, token string) (map[string]an
 	if err := json.Unmarshal(get(t, srv.Issuer()+"/jwks").body, &set); err != nil {
 		t.Fatal(err)
 	}
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES384})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES384})
 	if err != nil {
 		t.Fatalf("parse JWT: %v", err)
 	}

@@ -25,9 +25,6 @@ const (
 	e2eResource     = "https://api.example.com"
 )
 
-// fakeClock is a settable clock safe for concurrent use.
-type fakeClock = testkit.Clock
-
 // newInstance starts one app instance on srv: a logto.Client with its own
 // Redis client, serving the SDK's handlers and /api/token, which answers the
 // API resource's access token as text.

@@ -68,7 +68,7 @@ func (k *KeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	for _, a := range k.Algorithms {
 		algs = append(algs, jose.SignatureAlgorithm(a))
 	}
-	jws, err := jose.ParseSigned(jwt, algs)
+	jws, err := jose.ParseSignedCompact(jwt, algs)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSignature, err)
 	}
