@@ -7,10 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/logto-go/logto/examples/internal/serve"
 
 	"github.com/logto-go/logto/examples/api/messages"
 )
@@ -39,7 +40,7 @@ func loadSettings(env func(string) string) (settings, error) {
 		s.Resource = defaultResource
 	}
 	if s.Addr == "" {
-		addr, err := listenAddr(s.Resource)
+		addr, err := serve.ListenAddr(s.Resource)
 		if err != nil {
 			return s, fmt.Errorf("API_ADDR is unset and API_RESOURCE gives no address to listen on: %w", err)
 		}
@@ -51,30 +52,6 @@ func loadSettings(env func(string) string) (settings, error) {
 // newAPI builds the API handler; it does not contact Logto.
 func newAPI(s settings, logger *slog.Logger) (http.Handler, error) {
 	return messages.New(messages.Config{Endpoint: s.Endpoint, Audience: s.Resource, Logger: logger})
-}
-
-// listenAddr is the address to listen on for a public URL: ":port" when the
-// host is localhost, host:port otherwise.
-func listenAddr(rawURL string) (string, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "", err
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return "", fmt.Errorf("%q is not an absolute http(s) URL", rawURL)
-	}
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-	}
-	host := u.Hostname()
-	if strings.EqualFold(host, "localhost") {
-		host = ""
-	}
-	return net.JoinHostPort(host, port), nil
 }
 
 // runOptions are knobs for tests; the zero value is what main uses.
@@ -111,15 +88,7 @@ func runWith(ctx context.Context, env func(string) string, stdout io.Writer, o r
 			return err
 		}
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := serve.NewServer(h, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 

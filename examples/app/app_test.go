@@ -311,31 +311,6 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-func TestListenAddr(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		url, want string
-	}{
-		{"http://localhost:3000", ":3000"},
-		{"http://LOCALHOST:8080/app", ":8080"},
-		{"http://127.0.0.1:3000", "127.0.0.1:3000"},
-		{"http://[::1]:3000", "[::1]:3000"},
-		{"https://app.example.com", "app.example.com:443"},
-		{"http://app.example.com", "app.example.com:80"},
-	}
-	for _, tt := range tests {
-		got, err := listenAddr(tt.url)
-		if err != nil || got != tt.want {
-			t.Errorf("listenAddr(%q) = %q, %v; want %q", tt.url, got, err, tt.want)
-		}
-	}
-	for _, bad := range []string{"", "localhost:3000", "ftp://x:1", "http://%zz"} {
-		if got, err := listenAddr(bad); err == nil {
-			t.Errorf("listenAddr(%q) = %q, nil; want an error", bad, got)
-		}
-	}
-}
-
 func mapEnv(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }

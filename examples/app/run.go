@@ -10,11 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/logto-go/logto/examples/internal/serve"
 
 	"github.com/logto-go/logto"
 	"github.com/logto-go/logto/examples/api/messages"
@@ -94,7 +95,7 @@ func loadSettings(env func(string) string, providerURL string) (settings, error)
 		if apiURL == "" {
 			apiURL = apiResource
 		}
-		if _, err := listenAddr(apiURL); err != nil {
+		if _, err := serve.ListenAddr(apiURL); err != nil {
 			return s, fmt.Errorf("API_URL (default API_RESOURCE): %w", err)
 		}
 		s.API = apiTarget{Resource: apiResource, URL: strings.TrimRight(apiURL, "/")}
@@ -117,30 +118,6 @@ func loadSettings(env func(string) string, providerURL string) (settings, error)
 		s.RandomCookieSecret = true
 	}
 	return s, nil
-}
-
-// listenAddr is the address to listen on for a public URL: ":port" when the
-// host is localhost (so both 127.0.0.1 and ::1 work), host:port otherwise.
-func listenAddr(rawURL string) (string, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "", err
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return "", fmt.Errorf("%q is not an absolute http(s) URL", rawURL)
-	}
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-	}
-	host := u.Hostname()
-	if strings.EqualFold(host, "localhost") {
-		host = ""
-	}
-	return net.JoinHostPort(host, port), nil
 }
 
 // runOptions are knobs for tests; the zero value is what main uses.
@@ -199,7 +176,7 @@ func runWith(ctx context.Context, env func(string) string, stdout io.Writer, o r
 	}()
 	listen := func(l net.Listener, publicURL string, h http.Handler) error {
 		if l == nil {
-			addr, err := listenAddr(publicURL)
+			addr, err := serve.ListenAddr(publicURL)
 			if err != nil {
 				return err
 			}
@@ -208,7 +185,7 @@ func runWith(ctx context.Context, env func(string) string, stdout io.Writer, o r
 			}
 		}
 		listeners = append(listeners, l)
-		servers = append(servers, newServer(h, logger))
+		servers = append(servers, serve.NewServer(h, logger))
 		return nil
 	}
 
@@ -304,16 +281,4 @@ func runWith(ctx context.Context, env func(string) string, stdout io.Writer, o r
 		}
 	}
 	return err
-}
-
-func newServer(h http.Handler, logger *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
 }
