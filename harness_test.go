@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,25 +35,13 @@ type harness struct {
 	logs   *syncBuffer
 	appID  string
 
-	errMu sync.Mutex
-	errs  []error
+	errs testkit.Errors
 }
 
-func (h *harness) recordError(err error) {
-	h.errMu.Lock()
-	h.errs = append(h.errs, err)
-	h.errMu.Unlock()
-}
+func (h *harness) recordError(err error) { h.errs.Record(err) }
 
-// lastError returns the last error the app's ErrorHandler received.
-func (h *harness) lastError() error {
-	h.errMu.Lock()
-	defer h.errMu.Unlock()
-	if len(h.errs) == 0 {
-		return nil
-	}
-	return h.errs[len(h.errs)-1]
-}
+// lastError returns the last error the app's error handler saw.
+func (h *harness) lastError() error { return h.errs.Last() }
 
 func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
 

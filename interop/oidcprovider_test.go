@@ -285,8 +285,7 @@ type interopApp struct {
 	eager *logto.Client
 	logs  *syncBuffer
 
-	errMu sync.Mutex
-	errs  []error
+	errs testkit.Errors
 }
 
 type appOptions struct {
@@ -413,21 +412,10 @@ func (a *interopApp) tokenHandler(client func() (*logto.Client, error)) http.Han
 	})
 }
 
-func (a *interopApp) recordError(err error) {
-	a.errMu.Lock()
-	a.errs = append(a.errs, err)
-	a.errMu.Unlock()
-}
+func (a *interopApp) recordError(err error) { a.errs.Record(err) }
 
-// lastError returns the last error the app saw.
-func (a *interopApp) lastError() error {
-	a.errMu.Lock()
-	defer a.errMu.Unlock()
-	if len(a.errs) == 0 {
-		return nil
-	}
-	return a.errs[len(a.errs)-1]
-}
+// lastError returns the last error the app's error handler saw.
+func (a *interopApp) lastError() error { return a.errs.Last() }
 
 // startSignIn hits /sign-in and returns the authorization URL.
 func (a *interopApp) startSignIn(b *browser) *url.URL {

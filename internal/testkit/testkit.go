@@ -56,3 +56,26 @@ func (c *Clock) Set(t time.Time) {
 	c.now = t
 	c.mu.Unlock()
 }
+
+// Errors records the errors an app's error handler saw, for assertions.
+type Errors struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+// Record adds err.
+func (e *Errors) Record(err error) {
+	e.mu.Lock()
+	e.errs = append(e.errs, err)
+	e.mu.Unlock()
+}
+
+// Last returns the last recorded error, or nil.
+func (e *Errors) Last() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.errs) == 0 {
+		return nil
+	}
+	return e.errs[len(e.errs)-1]
+}
