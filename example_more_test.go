@@ -130,3 +130,36 @@ func ExampleClient_HandleBackChannelLogout() {
 	// 200 no-store
 	// still signed in: false
 }
+
+func ExampleClient_MiddlewareWith() {
+	client, _, stop := exampleSetup()
+	defer stop()
+
+	// Pages stay signed in past the ID token's one-hour life while Logto keeps
+	// the grant: the middleware renews the ID token with the refresh token.
+	page := client.MiddlewareWith(logto.WithIDTokenRenewal())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, logto.FromContext(r.Context()).IsAuthenticated)
+	}))
+	w := httptest.NewRecorder()
+	page.ServeHTTP(w, requestWithCookies("GET", "https://app.example.com/", signInExample(client)))
+	fmt.Print(w.Body.String())
+	// Output:
+	// true
+}
+
+func ExampleClient_SignInURL() {
+	client, _, stop := exampleSetup()
+	defer stop()
+
+	// For apps that navigate themselves (e.g. answer a fetch with the URL).
+	w := httptest.NewRecorder()
+	u, err := client.SignInURL(w, httptest.NewRequest("GET", "https://app.example.com/", nil),
+		&logto.SignInOptions{LoginHint: "15551234567", FirstScreen: logto.FirstScreenIdentifierSignIn})
+	if err != nil {
+		log.Fatal(err)
+	}
+	parsed, _ := url.Parse(u)
+	fmt.Println(parsed.Path, parsed.Query().Get("login_hint"), len(w.Result().Cookies()))
+	// Output:
+	// /oidc/auth 15551234567 1
+}
