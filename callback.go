@@ -2,11 +2,8 @@ package logto
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"strings"
-
-	"golang.org/x/oauth2"
+	"net/url"
 )
 
 // HandleSignIn processes the callback Logto redirects to after sign-in
@@ -79,72 +76,30 @@ func (c *Client) HandleSignIn(w http.ResponseWriter, r *http.Request) error {
 // exchangeCode redeems the authorization code (without resource: Logto then
 // issues an opaque access token usable at userinfo) and builds the session.
 func (c *Client) exchangeCode(ctx context.Context, p *provider, tx *transaction, code string) (*session, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.httpTimeout())
-	defer cancel()
-	started := c.cfg.Now()
-	tok, err := c.oauth2Config(p, tx.RedirectURI).Exchange(
-		context.WithValue(ctx, oauth2.HTTPClient, c.http), code, oauth2.VerifierOption(tx.Verifier))
+	tok, err := c.oauth.Token(ctx, p.tokenEndpoint, url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {code},
+		"redirect_uri":  {tx.RedirectURI},
+		"code_verifier": {tx.Verifier}, // PKCE, RFC 7636 4.5
+	})
 	if err != nil {
-		return nil, tokenEndpointError(err)
+		return nil, endpointError(err)
 	}
-	if !strings.EqualFold(tok.TokenType, "bearer") {
-		return nil, &ProviderError{Stage: "token", Reason: ReasonTokenType, Err: errors.New("token_type is not Bearer")}
-	}
-	rawID, _ := tok.Extra("id_token").(string)
-	if rawID == "" {
+	if tok.IDToken == "" {
 		return nil, &ProviderError{Stage: "token", Reason: ReasonMissingIDToken}
 	}
-	if _, err := c.verifyIDToken(ctx, p, rawID, idTokenCheck{nonce: tx.Nonce}); err != nil {
+	if _, err := c.verifyIDToken(ctx, p, tok.IDToken, idTokenCheck{nonce: tx.Nonce, accessToken: tok.AccessToken}); err != nil {
 		return nil, err
 	}
-	scope, _ := tok.Extra("scope").(string)
 	now := c.cfg.Now()
 	sess := &session{
-		IDToken:      rawID,
+		IDToken:      tok.IDToken,
 		RefreshToken: tok.RefreshToken,
 		AccessTokens: map[string]accessTokenEntry{
-			accessTokenKey("", ""): {Token: tok.AccessToken, Scope: scope, ExpiresAt: started.Unix() + tok.ExpiresIn},
+			accessTokenKey("", ""): {Token: tok.AccessToken, Scope: tok.Scope, ExpiresAt: tok.IssuedAt + tok.ExpiresIn},
 		},
 		CreatedAt: now.UnixMilli(),
 		ExpiresAt: now.Add(c.cfg.SessionMaxAge).Unix(),
 	}
 	return sess, nil
-}
-
-func (c *Client) oauth2Config(p *provider, redirectURI string) *oauth2.Config {
-	return &oauth2.Config{
-		ClientID:     c.cfg.AppID,
-		ClientSecret: c.cfg.AppSecret,
-		Endpoint: oauth2.Endpoint{
-			AuthURL:   p.authorizationEndpoint,
-			TokenURL:  p.tokenEndpoint,
-			AuthStyle: oauth2.AuthStyleInHeader, // client_secret_basic, RFC 6749 2.3.1 encoding
-		},
-		RedirectURL: redirectURI,
-	}
-}
-
-// tokenEndpointError turns an oauth2 error into a *ProviderError without
-// copying the response body (it may echo what we sent).
-func tokenEndpointError(err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		pe := &ProviderError{Stage: "token", Reason: ReasonHTTPStatus, Code: re.ErrorCode, Description: re.ErrorDescription}
-		if re.Response != nil {
-			pe.StatusCode = re.Response.StatusCode
-		}
-		if re.ErrorCode != "" {
-			pe.Reason = ReasonOAuthError
-		}
-		return pe
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "cannot parse json"), strings.Contains(msg, "cannot parse response"),
-		strings.Contains(msg, "missing access_token"):
-		return &ProviderError{Stage: "token", Reason: ReasonInvalidJSON, Err: errors.New(sanitize(msg, 120))}
-	case errors.Is(err, errBodyTooLarge):
-		return &ProviderError{Stage: "token", Reason: ReasonInvalidJSON, Err: errBodyTooLarge}
-	}
-	return providerFailure("token", err, ReasonNetwork)
 }

@@ -103,6 +103,7 @@ const (
 	ReasonIssuedAt        Reason = "iat"
 	ReasonNotBefore       Reason = "nbf"
 	ReasonNonce           Reason = "nonce"
+	ReasonAccessTokenHash Reason = "at_hash" // the ID token's at_hash does not match the access token that came with it
 	ReasonNetwork         Reason = "network"
 	ReasonIdentityChange  Reason = "identity_change" // a refreshed ID token names another iss, sub or aud
 	ReasonTimeout         Reason = "timeout"

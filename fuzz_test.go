@@ -96,8 +96,10 @@ func FuzzIDTokenClaims(f *testing.F) {
 	})
 }
 
-// FuzzResourceServerVerify: no Bearer token verifies unless the provider
-// signed it, and none panics.
+// FuzzResourceServerVerify: no Bearer token panics the verifier, and no
+// error implies the token is the very one the provider signed for the test
+// (a mutated signature, header or payload is refused even when its sub is
+// unchanged).
 func FuzzResourceServerVerify(f *testing.F) {
 	srv := httptest.NewUnstartedServer(nil)
 	op, err := logtotest.New(logtotest.Options{URL: "http://" + srv.Listener.Addr().String()})
@@ -114,12 +116,13 @@ func FuzzResourceServerVerify(f *testing.F) {
 	now := time.Now().Unix()
 	good, _ := op.Sign(map[string]any{"typ": "at+jwt"}, map[string]any{"iss": op.Issuer(), "aud": "https://api.example.com", "sub": "u", "exp": now + 3600, "iat": now})
 	f.Add(good)
+	f.Add(good[:len(good)-1] + string(good[len(good)-1]^1)) // a mutated signature keeps sub
 	f.Add("eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJ1In0.")
 	f.Add("a.b.c")
 	f.Fuzz(func(t *testing.T, token string) {
 		claims, err := rs.Verify(context.Background(), token)
-		if err == nil && token != good && claims.Sub != "u" {
-			t.Fatalf("forged token verified: %q", token)
+		if err == nil && token != good {
+			t.Fatalf("a token the provider did not sign verified: %q (sub %q)", token, claims.Sub)
 		}
 	})
 }

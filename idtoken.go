@@ -5,158 +5,115 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
-	"sync"
-	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
-
-	"github.com/logto-go/logto/internal/jwks"
+	"github.com/logto-go/logto/internal/jwt"
 )
 
 // idTokenCheck says what a verified ID token must contain besides the
 // standard checks.
 type idTokenCheck struct {
 	nonce string // required value of the nonce claim; "" means none was sent
+	// accessToken came in the same token response: a present at_hash must
+	// match it.
+	accessToken string
+	// previous is the session's ID token when this one comes from a refresh
+	// (OpenID Connect Core 12.2).
+	previous *IDTokenClaims
 }
 
-// verifyIDToken verifies raw (OpenID Connect Core 3.1.3.7): signature with a
-// provider key and an allowlisted algorithm, iss, aud, azp, exp/iat/nbf with
-// the configured skew, sub and nonce. Every failure is a *ProviderError with a
-// precise Reason.
+// verifyIDToken verifies raw, an ID token from the token endpoint (OpenID
+// Connect Core 3.1.3.7, and 12.2 after a refresh): signature with a
+// published key and an allowlisted algorithm, no typ but JWT, iss, aud (the
+// app alone), azp, sub, exp, iat (just issued at the callback, not in the
+// future on refresh), nbf, nonce, at_hash. Every failure is a
+// *ProviderError with Stage "id_token" and a precise Reason, except a
+// failure to fetch the keys (Stage "jwks").
 func (c *Client) verifyIDToken(ctx context.Context, p *provider, raw string, check idTokenCheck) (*IDTokenClaims, error) {
 	fail := func(reason Reason, err error) error {
 		return &ProviderError{Stage: "id_token", Reason: reason, Err: err}
 	}
-	// go-oidc formats key-set errors with %v; keep ours to classify them.
-	rec := &keyErrorRecorder{KeySet: p.keys}
-	verifier := oidc.NewVerifier(p.issuer, rec, &oidc.Config{
-		ClientID:             c.cfg.AppID,
-		SupportedSigningAlgs: p.algorithms,
-		SkipExpiryCheck:      true, // checked below with the configured clock and skew
-	})
-	if _, err := verifier.Verify(ctx, raw); err != nil {
-		if kerr := rec.err(); kerr != nil {
-			var fe *jwks.FetchError
-			if errors.As(kerr, &fe) {
-				if fe.StatusCode != 0 {
-					return nil, &ProviderError{Stage: "jwks", Reason: ReasonHTTPStatus, StatusCode: fe.StatusCode}
-				}
-				return nil, providerFailure("jwks", fe.Err, ReasonInvalidJSON)
-			}
-			if errors.Is(kerr, context.Canceled) || errors.Is(kerr, context.DeadlineExceeded) {
-				return nil, providerFailure("jwks", kerr, ReasonTimeout)
-			}
-			return nil, fail(ReasonSignature, kerr)
-		}
-		// Signature was fine or never reached: find which claim check failed.
-		var claims struct {
-			Iss string   `json:"iss"`
-			Aud Audience `json:"aud"`
-		}
-		if decodeJWTClaims(raw, &claims) != nil {
-			return nil, fail(ReasonSignature, errors.New("malformed token"))
-		}
-		switch {
-		case claims.Iss != p.issuer:
-			return nil, fail(ReasonIssuer, errors.New("iss does not match the issuer"))
-		case !slices.Contains(claims.Aud, c.cfg.AppID):
-			return nil, fail(ReasonAudience, errors.New("aud does not contain the app ID"))
-		case !claimsDecode(raw):
-			return nil, fail(ReasonInvalidJSON, errors.New("claims of the wrong type"))
-		}
-		return nil, fail(ReasonSignature, err)
+	rules := jwt.Rules{
+		Audience:        c.cfg.AppID,
+		SingleAudience:  true,
+		AuthorizedParty: c.cfg.AppID,
+		RequireSubject:  true,
+		RequireExpiry:   true,
+		RequireIssued:   true,
+		AccessToken:     check.accessToken,
+		Trusted:         true, // from the token endpoint, over TLS
+	}
+	// At the callback the token was issued a moment ago; a refreshed one may
+	// come from a coalesced refresh of a few seconds ago.
+	rules.IssuedJustNow = check.previous == nil
+	tok, err := p.verifier.Verify(ctx, raw, rules)
+	if err != nil {
+		return nil, verificationError("id_token", err)
 	}
 	var claims IDTokenClaims
-	if err := decodeJWTClaims(raw, &claims); err != nil {
-		return nil, fail(ReasonInvalidJSON, err)
-	}
-	var times struct {
-		Exp *json.Number `json:"exp"`
-		Iat *json.Number `json:"iat"`
-		Nbf *json.Number `json:"nbf"`
-	}
-	if err := decodeJWTClaims(raw, &times); err != nil {
-		return nil, fail(ReasonInvalidJSON, err)
-	}
-	now := c.cfg.Now()
-	skew := c.cfg.ClockSkew
-	switch {
-	case claims.Sub == "":
-		return nil, fail(ReasonSubject, errors.New("sub missing"))
-	case len(claims.Aud) != 1 && claims.Azp == "":
-		return nil, fail(ReasonAuthorizedParty, errors.New("azp required with multiple audiences"))
-	case len(claims.Aud) != 1:
-		return nil, fail(ReasonAudience, errors.New("aud lists untrusted audiences"))
-	case claims.Azp != "" && claims.Azp != c.cfg.AppID:
-		return nil, fail(ReasonAuthorizedParty, errors.New("azp is not the app ID"))
-	}
-	exp, ok := unixClaim(times.Exp)
-	if !ok {
-		return nil, fail(ReasonExpired, errors.New("exp missing or not a number"))
-	}
-	if !now.Before(exp.Add(skew)) {
-		return nil, fail(ReasonExpired, fmt.Errorf("expired at %s", exp.UTC().Format(time.RFC3339)))
-	}
-	iat, ok := unixClaim(times.Iat)
-	if !ok {
-		return nil, fail(ReasonIssuedAt, errors.New("iat missing or not a number"))
-	}
-	if d := now.Sub(iat); d > skew || d < -skew {
-		return nil, fail(ReasonIssuedAt, fmt.Errorf("iat is %s away from now (allowed %s)", d.Round(time.Second), skew))
-	}
-	if times.Nbf != nil {
-		nbf, ok := unixClaim(times.Nbf)
-		if !ok || nbf.After(now.Add(skew)) {
-			return nil, fail(ReasonNotBefore, errors.New("not valid yet"))
-		}
+	if err := json.Unmarshal(tok.Payload, &claims); err != nil {
+		return nil, fail(ReasonInvalidJSON, errors.New("claims of the wrong type"))
 	}
 	if check.nonce != "" && subtle.ConstantTimeCompare([]byte(claims.Nonce), []byte(check.nonce)) != 1 {
 		return nil, fail(ReasonNonce, errors.New("nonce does not match the transaction"))
 	}
+	if old := check.previous; old != nil {
+		if err := sameAuthentication(old, &claims); err != nil {
+			return nil, err
+		}
+	}
 	return &claims, nil
 }
 
-// claimsDecode reports whether the token's claims have the expected types.
-func claimsDecode(raw string) bool {
-	var claims IDTokenClaims
-	var times struct {
-		Exp, Iat, Nbf *json.Number
+// sameAuthentication applies OpenID Connect Core 12.2 to a refreshed ID
+// token: the same iss, sub and aud; azp with the same presence and value;
+// auth_time unchanged; a nonce only if it is the original one (Logto
+// repeats it).
+func sameAuthentication(old, cur *IDTokenClaims) error {
+	changed := func(what string) error {
+		return &ProviderError{Stage: "id_token", Reason: ReasonIdentityChange, Err: errors.New("refreshed ID token changed " + what)}
 	}
-	return decodeJWTClaims(raw, &claims) == nil && decodeJWTClaims(raw, &times) == nil
+	switch {
+	case cur.Iss != old.Iss:
+		return changed("iss")
+	case cur.Sub != old.Sub:
+		return changed("sub")
+	case !slices.Equal(cur.Aud, old.Aud):
+		return changed("aud")
+	case cur.Azp != old.Azp:
+		return changed("azp")
+	case cur.AuthTime != old.AuthTime:
+		return changed("auth_time")
+	case cur.Nonce != "" && subtle.ConstantTimeCompare([]byte(cur.Nonce), []byte(old.Nonce)) != 1:
+		return &ProviderError{Stage: "id_token", Reason: ReasonNonce, Err: errors.New("refreshed ID token carries another nonce")}
+	}
+	return nil
 }
 
-func unixClaim(n *json.Number) (time.Time, bool) {
-	if n == nil {
-		return time.Time{}, false
+// verificationError turns a failure of the JWT verifier into a
+// *ProviderError of stage; a failure to fetch the keys is stage "jwks".
+func verificationError(stage string, err error) error {
+	var je *jwt.Error
+	if errors.As(err, &je) {
+		return &ProviderError{Stage: stage, Reason: Reason(je.Reason), Err: je.Err}
 	}
-	f, err := n.Float64()
-	if err != nil || f <= 0 || f > 1e12 {
-		return time.Time{}, false
+	if pe := keyFetchError(err); pe != nil {
+		return pe
 	}
-	return time.Unix(int64(f), 0), true
+	return providerFailure(stage, err, ReasonSignature)
 }
 
-// keyErrorRecorder keeps the key-set error of one verification.
-type keyErrorRecorder struct {
-	*jwks.KeySet
-	mu   sync.Mutex
-	last error
-}
-
-func (r *keyErrorRecorder) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	payload, err := r.KeySet.VerifySignature(ctx, jwt)
-	if err != nil {
-		r.mu.Lock()
-		r.last = err
-		r.mu.Unlock()
+// keyFetchError turns a failure to fetch the JWKS into a *ProviderError of
+// stage "jwks", and returns nil for anything else.
+func keyFetchError(err error) *ProviderError {
+	var fe *jwt.FetchError
+	switch {
+	case errors.As(err, &fe) && fe.StatusCode != 0:
+		return &ProviderError{Stage: "jwks", Reason: ReasonHTTPStatus, StatusCode: fe.StatusCode}
+	case errors.As(err, &fe):
+		return providerFailure("jwks", fe.Err, ReasonInvalidJSON)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return providerFailure("jwks", err, ReasonTimeout)
 	}
-	return payload, err
-}
-
-func (r *keyErrorRecorder) err() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.last
+	return nil
 }

@@ -73,14 +73,17 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/logto-go/logto/internal/oauth"
 	"github.com/logto-go/logto/internal/seal"
 )
 
 // Client signs users in and out with one Logto application. It is safe for
 // concurrent use; create one per app at start-up and share it.
 type Client struct {
-	cfg   *settings
-	http  *http.Client // provider calls: size-capped, no redirects
+	cfg  *settings
+	http *http.Client // provider calls: size-capped, no redirects
+	// oauth makes every call to the token, revocation and userinfo endpoints.
+	oauth *oauth.Client
 	store sessionStore
 	// results seals refresh results handed to the RefreshCoalescer.
 	results *seal.Codec
@@ -129,8 +132,9 @@ func New(cfg Config) (*Client, error) {
 		csrf:    csrf,
 		disc: &discoverer{
 			issuer: s.issuer, http: hc, timeout: clientTimeout(s.HTTPClient), now: s.Now, logger: s.Logger,
-			allowedAlgs: s.signingAllowed, insecureHTTP: s.InsecureAllowHTTPEndpoint,
+			allowedAlgs: s.signingAllowed, insecureHTTP: s.InsecureAllowHTTPEndpoint, skew: s.ClockSkew,
 		},
+		oauth: &oauth.Client{HTTP: hc, ClientID: s.AppID, ClientSecret: s.AppSecret, Timeout: clientTimeout(s.HTTPClient), Now: s.Now},
 	}, nil
 }
 

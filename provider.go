@@ -15,7 +15,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/logto-go/logto/internal/jwks"
+	"github.com/logto-go/logto/internal/jwt"
 )
 
 // provider is what discovery taught us about the Logto tenant.
@@ -29,10 +29,10 @@ type provider struct {
 	jwksURI               string
 	issParameterSupported bool
 	algorithms            []string // allowlist ∩ discovery
-	keys                  *jwks.KeySet
+	// verifier checks every JWT from this provider: ID, access and logout
+	// tokens, with one key set and its refetch policy.
+	verifier *jwt.Verifier
 }
-
-var _ oidc.KeySet = (*jwks.KeySet)(nil)
 
 // discoveryMeta holds the discovery fields go-oidc does not expose.
 type discoveryMeta struct {
@@ -47,8 +47,6 @@ const (
 	// discoveryRetryAfter rate-limits discovery after a failure; the failure is
 	// forgotten afterwards so an outage never sticks.
 	discoveryRetryAfter = time.Second
-	// jwksMinRefetch bounds JWKS refetches triggered by unknown kids.
-	jwksMinRefetch = 10 * time.Second
 	// maxProviderBody caps every response body read from the provider.
 	maxProviderBody = 1 << 20
 )
@@ -63,6 +61,7 @@ type discoverer struct {
 	logger       *slog.Logger
 	allowedAlgs  []string
 	insecureHTTP bool
+	skew         time.Duration
 
 	mu       sync.Mutex
 	cached   *provider
@@ -156,7 +155,13 @@ func (d *discoverer) discover(ctx context.Context) (*provider, error) {
 	if len(p.algorithms) == 0 {
 		return nil, &ProviderError{Stage: "discovery", Reason: ReasonDiscovery, Err: errors.New("no allowed ID token signing algorithm in id_token_signing_alg_values_supported")}
 	}
-	p.keys = &jwks.KeySet{URL: p.jwksURI, Client: d.http, Now: d.now, MinRefetchInterval: jwksMinRefetch, Algorithms: p.algorithms}
+	p.verifier = &jwt.Verifier{
+		Issuer:     d.issuer,
+		Keys:       &jwt.KeySet{URL: p.jwksURI, Client: d.http, Now: d.now},
+		Algorithms: p.algorithms,
+		Now:        d.now,
+		Skew:       d.skew,
+	}
 	return p, nil
 }
 

@@ -4,19 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
-	"github.com/logto-go/logto/internal/jwks"
+	"github.com/logto-go/logto/internal/oauth"
 )
 
 // RefreshCoalescer runs at most one refresh per key at a time and hands its
@@ -109,17 +104,9 @@ func (l *localCoalescer) remember(key string, v []byte) {
 	l.recent[key] = recentResult{value: v, until: now.Add(recentResultTTL)}
 }
 
-// tokenResponse is a token endpoint answer (RFC 6749 5.1), as Logto sends it.
-type tokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"`
-	ExpiresIn    int64  `json:"expires_in"`
-	RefreshToken string `json:"refresh_token,omitempty"`
-	IDToken      string `json:"id_token,omitempty"`
-	Scope        string `json:"scope"`
-	// IssuedAt is the request time (unix seconds), for expiresAt.
-	IssuedAt int64 `json:"issued_at"`
-}
+// tokenResponse is a token endpoint answer (RFC 6749 5.1), as sealed for a
+// RefreshCoalescer.
+type tokenResponse = oauth.TokenResponse
 
 // refreshKey identifies one refresh without revealing the refresh token.
 func refreshKey(refreshToken, resource, organizationID string) string {
@@ -153,92 +140,50 @@ func (c *Client) refresh(ctx context.Context, p *provider, refreshToken, resourc
 	return &tr, nil
 }
 
-// refreshGrant posts grant_type=refresh_token (RFC 6749 section 6) with
-// client_secret_basic, plus resource (RFC 8707) and Logto's organization_id.
+// refreshGrant posts grant_type=refresh_token (RFC 6749 section 6), plus
+// resource (RFC 8707) and Logto's organization_id.
 func (c *Client) refreshGrant(ctx context.Context, p *provider, refreshToken, resource, organizationID string) (*tokenResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.httpTimeout())
-	defer cancel()
-	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}, "client_id": {c.cfg.AppID}}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
 	if resource != "" {
 		form.Set("resource", resource)
 	}
 	if organizationID != "" {
 		form.Set("organization_id", organizationID)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.tokenEndpoint, strings.NewReader(form.Encode()))
+	tr, err := c.oauth.Token(ctx, p.tokenEndpoint, form)
 	if err != nil {
-		return nil, &ProviderError{Stage: "token", Reason: ReasonNetwork, Err: err}
+		return nil, endpointError(err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	req.SetBasicAuth(url.QueryEscape(c.cfg.AppID), url.QueryEscape(c.cfg.AppSecret))
-	issued := c.cfg.Now().Unix()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, providerFailure("token", err, ReasonNetwork)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, providerFailure("token", err, ReasonInvalidJSON)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var oe struct {
-			Error       string `json:"error"`
-			Description string `json:"error_description"`
-		}
-		_ = json.Unmarshal(body, &oe)
-		reason := ReasonHTTPStatus
-		if oe.Error != "" {
-			reason = ReasonOAuthError
-		}
-		return nil, &ProviderError{Stage: "token", Reason: reason, StatusCode: resp.StatusCode, Code: oe.Error, Description: oe.Description}
-	}
-	var tr tokenResponse
-	if err := json.Unmarshal(body, &tr); err != nil || tr.AccessToken == "" {
-		return nil, &ProviderError{Stage: "token", Reason: ReasonInvalidJSON, StatusCode: resp.StatusCode, Err: errors.New("not a token response")}
-	}
-	if !strings.EqualFold(tr.TokenType, "bearer") {
-		return nil, &ProviderError{Stage: "token", Reason: ReasonTokenType, Err: errors.New("token_type is not Bearer")}
-	}
-	tr.IssuedAt = issued
-	return &tr, nil
+	return tr, nil
 }
 
 // endsSession reports whether a refresh failure is definitive: the grant is
-// gone (invalid_grant) or Logto's answer cannot belong to this session.
+// gone (invalid_grant), or the response cannot belong to this session: a
+// refreshed ID token that fails verification or OpenID Connect Core 12.2
+// (signature, even after refetching the keys; iss, sub, aud, azp,
+// auth_time, nonce, exp, iat; at_hash). A failure to reach Logto or its keys
+// keeps the session.
 func endsSession(err error) bool {
 	var pe *ProviderError
 	if !errors.As(err, &pe) {
 		return false
 	}
-	switch {
-	case pe.Code == "invalid_grant":
-		return true
-	case errors.Is(err, jwks.ErrUnknownKey):
-		return false // a key rotation not seen yet: the next try refetches the JWKS
-	case pe.Stage == "id_token" && (pe.Reason == ReasonExpired || pe.Reason == ReasonIssuedAt):
-		return false // a stale result (e.g. reused by a coalescer too long) or a clock problem: retry later
-	case pe.Stage == "id_token":
-		return true // a refreshed ID token that fails verification or changes identity
-	}
-	return false
+	return pe.Code == "invalid_grant" || pe.Stage == "id_token"
 }
 
 // applyRefresh stores a refresh result in sess: the access token under key,
 // the rotated refresh token (kept when none came back: Logto rotates a
 // confidential client's token only late in its life) and the refreshed ID
-// token after verifying it belongs to the same identity.
+// token, verified to continue the same authentication. On error nothing of
+// the response is stored.
 func (c *Client) applyRefresh(ctx context.Context, p *provider, sess *session, key string, tr *tokenResponse) error {
 	if tr.IDToken != "" {
 		old := sess.identity()
-		// Logto repeats the original nonce in refreshed ID tokens.
-		claims, err := c.verifyIDToken(ctx, p, tr.IDToken, idTokenCheck{nonce: old.Nonce})
+		// Logto repeats the original nonce in refreshed ID tokens; a nonce,
+		// when present, must be that one (checked with the other 12.2 rules).
+		claims, err := c.verifyIDToken(ctx, p, tr.IDToken, idTokenCheck{accessToken: tr.AccessToken, previous: &old})
 		if err != nil {
 			return err
-		}
-		if claims.Iss != old.Iss || claims.Sub != old.Sub || strings.Join(claims.Aud, " ") != strings.Join(old.Aud, " ") {
-			return &ProviderError{Stage: "id_token", Reason: ReasonIdentityChange, Err: fmt.Errorf("refreshed ID token changed iss, sub or aud")}
 		}
 		sess.IDToken, sess.claims = tr.IDToken, *claims
 	}

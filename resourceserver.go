@@ -11,9 +11,7 @@ import (
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-
-	"github.com/logto-go/logto/internal/jwks"
+	"github.com/logto-go/logto/internal/jwt"
 )
 
 // ResourceServerConfig configures a [ResourceServer]: a Go API that receives
@@ -129,7 +127,7 @@ func NewResourceServer(cfg ResourceServerConfig) (*ResourceServer, error) {
 	issuer := ep.String() + "/oidc"
 	return &ResourceServer{cfg: cfg, issuer: issuer, disc: &discoverer{
 		issuer: issuer, http: newProviderHTTPClient(cfg.HTTPClient), timeout: clientTimeout(cfg.HTTPClient),
-		now: cfg.Now, logger: cfg.Logger, allowedAlgs: algs, insecureHTTP: cfg.InsecureAllowHTTPEndpoint,
+		now: cfg.Now, logger: cfg.Logger, allowedAlgs: algs, insecureHTTP: cfg.InsecureAllowHTTPEndpoint, skew: cfg.ClockSkew,
 	}}, nil
 }
 
@@ -148,58 +146,43 @@ func (rs *ResourceServer) Verify(ctx context.Context, token string) (*AccessToke
 	if err != nil {
 		return nil, err
 	}
-	algs := make([]jose.SignatureAlgorithm, 0, len(p.algorithms))
-	for _, a := range p.algorithms {
-		algs = append(algs, jose.SignatureAlgorithm(a))
-	}
-	jws, err := jose.ParseSignedCompact(token, algs)
-	if err != nil || len(jws.Signatures) != 1 {
-		return nil, invalid(ReasonSignature, "malformed token or algorithm not allowed")
-	}
-	// RFC 9068 section 2.1: typ "at+jwt" (or the full media type).
-	typ, _ := jws.Signatures[0].Header.ExtraHeaders["typ"].(string)
-	if t := strings.ToLower(typ); t != "at+jwt" && t != "application/at+jwt" {
-		return nil, invalid(ReasonTokenType, "not an access token (typ must be at+jwt)")
-	}
-	payload, err := p.keys.VerifySignature(ctx, token)
+	// RFC 9068 2.1: typ "at+jwt" (or the full media type) is required.
+	tok, err := p.verifier.Verify(ctx, token, jwt.Rules{
+		Types:          []string{"at+jwt"},
+		TypeRequired:   true,
+		AudienceMatch:  func(aud []string) bool { return rs.audienceAllowed(aud) },
+		RequireSubject: true,
+		RequireExpiry:  true,
+	})
 	if err != nil {
-		if pe := keyFetchError(err); pe != nil {
-			return nil, pe
+		var je *jwt.Error
+		if !errors.As(err, &je) {
+			if pe := keyFetchError(err); pe != nil {
+				return nil, pe
+			}
+			return nil, providerFailure("jwks", err, ReasonNetwork)
 		}
-		return nil, invalid(ReasonSignature, "signature verification failed")
+		return nil, invalid(Reason(je.Reason), accessTokenRejection[je.Reason])
 	}
 	var claims AccessTokenClaims
-	var times struct {
-		Exp, Iat, Nbf *json.Number
-	}
-	if json.Unmarshal(payload, &claims) != nil || json.Unmarshal(payload, &times) != nil {
+	if err := json.Unmarshal(tok.Payload, &claims); err != nil {
 		return nil, invalid(ReasonInvalidJSON, "claims of the wrong type")
 	}
-	now, skew := rs.cfg.Now(), rs.cfg.ClockSkew
-	switch {
-	case claims.Iss != rs.issuer:
-		return nil, invalid(ReasonIssuer, "issued by another issuer")
-	case !rs.audienceAllowed(claims.Aud):
-		return nil, invalid(ReasonAudience, "not issued for this API")
-	}
-	exp, ok := unixClaim(times.Exp)
-	if !ok || !now.Before(exp.Add(skew)) {
-		return nil, invalid(ReasonExpired, "token expired")
-	}
-	if times.Iat != nil {
-		if iat, ok := unixClaim(times.Iat); !ok || iat.After(now.Add(skew)) {
-			return nil, invalid(ReasonIssuedAt, "token issued in the future")
-		}
-	}
-	if times.Nbf != nil {
-		if nbf, ok := unixClaim(times.Nbf); !ok || nbf.After(now.Add(skew)) {
-			return nil, invalid(ReasonNotBefore, "token not valid yet")
-		}
-	}
-	if claims.Sub == "" {
-		return nil, invalid(ReasonSubject, "token without sub")
-	}
 	return &claims, nil
+}
+
+// accessTokenRejection describes each verification failure without
+// echoing anything from the token.
+var accessTokenRejection = map[string]string{
+	jwt.ReasonSignature:   "malformed token, algorithm not allowed, or signature verification failed",
+	jwt.ReasonTokenType:   "not an access token (typ must be at+jwt)",
+	jwt.ReasonInvalidJSON: "claims of the wrong type",
+	jwt.ReasonIssuer:      "issued by another issuer",
+	jwt.ReasonAudience:    "not issued for this API",
+	jwt.ReasonSubject:     "token without sub",
+	jwt.ReasonExpired:     "token expired",
+	jwt.ReasonIssuedAt:    "token issued in the future",
+	jwt.ReasonNotBefore:   "token not valid yet",
 }
 
 func (rs *ResourceServer) audienceAllowed(aud Audience) bool {
@@ -285,19 +268,6 @@ func writeJSONError(w http.ResponseWriter, status int, code, desc string) {
 }
 
 type accessTokenKeyCtx struct{}
-
-// keyFetchError turns a failure to fetch the JWKS into a provider error, and
-// returns nil for signature failures.
-func keyFetchError(err error) error {
-	var fe *jwks.FetchError
-	if errors.As(err, &fe) {
-		return providerFailure("jwks", fe, ReasonHTTPStatus)
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return providerFailure("jwks", err, ReasonTimeout)
-	}
-	return nil
-}
 
 // AccessTokenFromContext returns the claims [ResourceServer.Middleware]
 // verified for this request.

@@ -3,9 +3,7 @@ package logto
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -66,29 +64,13 @@ func (c *Client) SignOut(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// revoke asks Logto to revoke token (RFC 7009) with client_secret_basic. A
-// failure is logged: the local session is gone either way.
+// revoke asks Logto to revoke token (RFC 7009). A failure is logged: the
+// local session is gone either way.
 func (c *Client) revoke(ctx context.Context, p *provider, token, hint string) {
 	if p.revocationEndpoint == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.httpTimeout())
-	defer cancel()
-	form := url.Values{"token": {token}, "token_type_hint": {hint}, "client_id": {c.cfg.AppID}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.revocationEndpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		return
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(c.cfg.AppID), url.QueryEscape(c.cfg.AppSecret))
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.cfg.Logger.Warn("logto: token revocation failed", "err", providerFailure("revocation", err, ReasonNetwork).Error())
-		return
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		c.cfg.Logger.Warn("logto: token revocation failed", "status", resp.StatusCode)
+	if err := c.oauth.Revoke(context.WithoutCancel(ctx), p.revocationEndpoint, token, hint); err != nil {
+		c.cfg.Logger.Warn("logto: token revocation failed", "err", endpointError(err).Error())
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 )
 
@@ -36,30 +35,9 @@ func (c *Client) userInfo(ctx context.Context, p *provider, sess *session) (*Use
 	if err != nil {
 		return nil, changed, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.httpTimeout())
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.userinfoEndpoint, nil)
+	body, err := c.oauth.UserInfo(ctx, p.userinfoEndpoint, at.Token)
 	if err != nil {
-		return nil, changed, &ProviderError{Stage: "userinfo", Reason: ReasonNetwork, Err: err}
-	}
-	req.Header.Set("Authorization", "Bearer "+at.Token) // RFC 6750 2.1, never in the URL
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, changed, providerFailure("userinfo", err, ReasonNetwork)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, changed, providerFailure("userinfo", err, ReasonInvalidJSON)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var oe struct {
-			Error       string `json:"error"`
-			Description string `json:"error_description"`
-		}
-		_ = json.Unmarshal(body, &oe)
-		return nil, changed, &ProviderError{Stage: "userinfo", Reason: ReasonHTTPStatus, StatusCode: resp.StatusCode, Code: oe.Error, Description: oe.Description}
+		return nil, changed, endpointError(err)
 	}
 	var ui UserInfo
 	if err := json.Unmarshal(body, &ui); err != nil {
