@@ -353,36 +353,6 @@ func TestUserInfoSubMismatch(t *testing.T) {
 	}
 }
 
-// TestRefreshedIDTokenIdentityChange: a refreshed ID token for another user,
-// or with another nonce than the original, ends the session.
-func TestRefreshedIDTokenIdentityChange(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name   string
-		edit   func(map[string]any)
-		reason logto.Reason
-	}{
-		{"sub", func(c map[string]any) { c["sub"] = "someone-else" }, logto.ReasonIdentityChange},
-		{"nonce", func(c map[string]any) { c["nonce"] = "another-nonce" }, logto.ReasonNonce},
-		{"iss", func(c map[string]any) { c["iss"] = "https://evil.example/oidc" }, logto.ReasonIssuer},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t, withAPI())
-			b := h.browser()
-			h.signIn(b, "")
-			h.op.SetHooks(logtotest.Hooks{IDTokenClaims: tc.edit})
-			r := h.tokenGet(b, "resource="+url.QueryEscape(apiResource))
-			if r.StatusCode != http.StatusUnauthorized || reasonOf(h.lastError()) != tc.reason {
-				t.Fatalf("status %d, err %v", r.StatusCode, h.lastError())
-			}
-			if h.context(b).IsAuthenticated {
-				t.Fatal("session kept after a bad refreshed ID token")
-			}
-		})
-	}
-}
-
 // TestNoRefreshToken: without offline_access (no consent) Logto issues no
 // refresh token; asking for an API token then fails clearly and the session
 // stays.

@@ -45,6 +45,11 @@ func WithSigningKey(key *ecdsa.PrivateKey) Option {
 	return func(o *Options) { o.SigningKey = key }
 }
 
+// WithAccessTokenHash makes ID tokens carry at_hash (see Options.AccessTokenHash).
+func WithAccessTokenHash() Option {
+	return func(o *Options) { o.AccessTokenHash = true }
+}
+
 // Server is a [Provider] served by an [httptest.Server] on 127.0.0.1.
 type Server struct {
 	*Provider

@@ -2,6 +2,7 @@ package logtotest
 
 import (
 	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/subtle"
 	"net/http"
 	"net/url"
@@ -209,7 +210,7 @@ func (p *Provider) mint(is *issue, key *signingKey, now time.Time) (map[string]a
 		"token_type":   "Bearer",
 	}
 	if is.idScopes != nil {
-		idt, err := p.idToken(key, is, now)
+		idt, err := p.idToken(key, is, now, at)
 		if err != nil {
 			return serverError()
 		}
@@ -223,9 +224,14 @@ func (p *Provider) mint(is *issue, key *signingKey, now time.Time) (map[string]a
 
 // idToken signs an ID token: header {alg, kid} (Logto sends no typ),
 // claims iss, sub, aud, exp, iat, nonce (if sent at authorization),
-// auth_time (max_age or prompt=login) and the scope claims.
-func (p *Provider) idToken(key *signingKey, is *issue, now time.Time) (string, error) {
+// auth_time (max_age or prompt=login), the scope claims and, with
+// Options.AccessTokenHash, at_hash.
+func (p *Provider) idToken(key *signingKey, is *issue, now time.Time, accessToken string) (string, error) {
 	claims := userClaims(is.user, is.idScopes, false, nil)
+	if p.atHash {
+		sum := sha512.Sum384([]byte(accessToken)) // ES384: SHA-384, left half
+		claims["at_hash"] = b64.EncodeToString(sum[:len(sum)/2])
+	}
 	claims["iss"] = p.issuer
 	claims["aud"] = is.app.ID
 	claims["iat"] = now.Unix()
