@@ -74,10 +74,14 @@ type ResourceServer struct {
 
 // Resource-server errors. Both come as a [*TokenError].
 var (
-	// ErrInvalidToken: no, malformed, expired, foreign or badly signed token.
-	// HTTP 401 with WWW-Authenticate: Bearer error="invalid_token".
+	// ErrInvalidToken: no, malformed, oversized, expired, foreign or badly
+	// signed token, or one whose audience the route does not accept (an
+	// organization token on a user route). HTTP 401 with WWW-Authenticate:
+	// Bearer error="invalid_token".
 	ErrInvalidToken = errors.New("logto: invalid access token")
-	// ErrInsufficientScope: a valid token without a required scope. HTTP 403.
+	// ErrInsufficientScope: a valid token without a required scope, of a
+	// kind the route does not accept although its audience is right, or for
+	// another organization. HTTP 403 with error="insufficient_scope".
 	ErrInsufficientScope = errors.New("logto: insufficient scope")
 )
 

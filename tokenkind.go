@@ -21,8 +21,9 @@ type TokenKind uint8
 // Token kinds. [AccessTokenClaims.Kind] tells them apart.
 const (
 	// UserToken: aud is the API (ResourceServerConfig.Audience), no
-	// organization_id claim. Its scopes come from the user's global roles
-	// (for a machine-to-machine token, the app's roles).
+	// organization_id claim. Its scopes are the user's for the API: from
+	// global roles and, as Logto grants them, from the user's organization
+	// roles (for a machine-to-machine token, the app's roles).
 	UserToken TokenKind = 1 << iota
 	// OrganizationToken: aud is urn:logto:organization:<id> (see
 	// [OrganizationURN]). Its scopes are organization permissions from the
@@ -104,8 +105,8 @@ const (
 	ReasonOrganization Reason = "organization"
 )
 
-// VerifyOrganization verifies token as [ResourceServer.Verify] does, then
-// accepts it only if it is one of kinds (OrganizationToken,
+// VerifyOrganization checks token's signature and claims as
+// [ResourceServer.Verify] does, then accepts it only if it is one of kinds (OrganizationToken,
 // OrganizationResourceToken or both) and is for organizationID. An empty
 // organizationID refuses every token. Refusals are a [*TokenError] with
 // [ReasonTokenKind] or [ReasonOrganization]; kinds that name UserToken or no
@@ -123,13 +124,15 @@ func (rs *ResourceServer) VerifyOrganization(ctx context.Context, token, organiz
 // organization pass, with every one of requiredScopes. A request naming no
 // organization (organizationID returns "") is refused.
 //
-// A token of another kind is refused with 401 invalid_token when the route
-// accepts no token with its audience (RFC 9068 section 4: an organization
-// token here without OrganizationToken in kinds), and otherwise with 403
-// insufficient_scope (RFC 6750 section 3.1: a user token, or an
-// organization-scoped resource token where only organization tokens are
-// accepted is "not the right grant"); a token for another organization gets
-// 403 insufficient_scope. See [ReasonTokenKind] and [ReasonOrganization].
+// A token of a kind the route does not name is refused with
+// [ReasonTokenKind]: 401 invalid_token when the route accepts no token with
+// its audience (RFC 9068 section 4), e.g. an organization token where kinds
+// lacks OrganizationToken, or a user token where kinds is OrganizationToken
+// alone; otherwise 403 insufficient_scope (RFC 6750 section 3.1: the
+// audience is right, the grant is not), e.g. a user token where
+// OrganizationResourceToken is accepted. A token for another organization,
+// or of an accepted kind when the request names no organization, gets 403
+// insufficient_scope with [ReasonOrganization].
 //
 // It panics if organizationID is nil or kinds names UserToken or no
 // organization kind: routes that serve user tokens use Middleware.
