@@ -174,9 +174,11 @@ func NewResourceServer(cfg ResourceServerConfig) (*ResourceServer, error) {
 // algorithm, header typ at+jwt, iss, aud, exp, iat and nbf with the skew,
 // and accepts user tokens only ([UserToken]: aud is the Audience, no
 // organization_id). It returns the claims, a [*TokenError], or a provider
-// error when the keys cannot be fetched. An organization token or an
-// organization-scoped resource token is refused with [ReasonTokenKind]: use
-// [ResourceServer.VerifyOrganization] where they are expected.
+// error when the keys cannot be fetched. An organization token (matching
+// ErrInvalidToken) or an organization-scoped resource token (matching
+// ErrInsufficientScope) is refused with [ReasonTokenKind]: use
+// [ResourceServer.VerifyOrganization] where they are expected. A token over
+// 8 KiB is refused with [ReasonTokenTooLarge] before any request to Logto.
 func (rs *ResourceServer) Verify(ctx context.Context, token string) (*AccessTokenClaims, error) {
 	return rs.verifyKind(ctx, token, UserToken, "")
 }

@@ -2,6 +2,7 @@ package logto
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -218,7 +219,7 @@ func (rs *ResourceServer) protect(kinds TokenKind, organizationID func(*http.Req
 				err = &TokenError{Kind: ErrInsufficientScope, Reason: ReasonScope, Description: "the token lacks a required scope"}
 			}
 			if err != nil {
-				if te, ok := err.(*TokenError); ok && te.Kind == ErrInsufficientScope {
+				if te := (*TokenError)(nil); errors.As(err, &te) && te.Kind == ErrInsufficientScope {
 					te.Scopes = requiredScopes
 				}
 				rs.reject(w, r, err)
