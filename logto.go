@@ -53,7 +53,7 @@
 //	ErrInvalidToken             401  a ResourceServer rejected the access token
 //	ErrCSRF                     403  cross-origin sign-out
 //	ErrAccessDenied             403  Logto refused an organization token
-//	ErrInsufficientScope        403  a ResourceServer wanted another scope
+//	ErrInsufficientScope        403  a ResourceServer wanted another scope, token kind or organization
 //	ErrMethodNotAllowed         405  GET on sign-out
 //	ErrInvalidConfig            500  (also ErrInvalidResource, ErrInvalidSignInOptions, ErrSessionTooLarge)
 //	ErrProviderResponse         502  bad answer from Logto, invalid ID token, invalid_grant

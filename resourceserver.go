@@ -24,8 +24,16 @@ type ResourceServerConfig struct {
 	// ("API resources"), e.g. "https://api.example.com". Tokens must name it
 	// in aud.
 	Audience string
-	// AllowOrganizationTokens also accepts organization tokens (aud
-	// urn:logto:organization:<id>), for APIs that serve organizations.
+	// AllowOrganizationTokens is ignored (NewResourceServer logs a warning
+	// when it is set). It used to let organization tokens (aud
+	// urn:logto:organization:<id>) through every route, for every
+	// organization.
+	//
+	// Deprecated: [ResourceServer.Middleware] and [ResourceServer.Verify]
+	// accept user tokens only. Protect the routes that serve an organization
+	// with [ResourceServer.OrganizationMiddleware] (or
+	// [ResourceServer.VerifyOrganization]), naming the token kinds they
+	// accept and the organization the request is for.
 	AllowOrganizationTokens bool
 	// Realm names the API in WWW-Authenticate. Default: Audience.
 	Realm string
@@ -47,6 +55,15 @@ type ResourceServerConfig struct {
 
 // ResourceServer verifies Logto access tokens (RFC 9068 JWTs signed with the
 // tenant key, ES384 by default) and protects handlers with them.
+//
+// Logto issues three kinds of access token an API can receive (see
+// [TokenKind]): user tokens, organization tokens and organization-scoped
+// resource tokens. They carry different grants, so a route accepts only the
+// kinds it names: [ResourceServer.Middleware] and [ResourceServer.Verify]
+// user tokens, [ResourceServer.OrganizationMiddleware] and
+// [ResourceServer.VerifyOrganization] the organization kinds, for the
+// organization the request names. A ResourceServer is safe for concurrent
+// use.
 type ResourceServer struct {
 	cfg    ResourceServerConfig
 	issuer string
@@ -55,10 +72,14 @@ type ResourceServer struct {
 
 // Resource-server errors. Both come as a [*TokenError].
 var (
-	// ErrInvalidToken: no, malformed, expired, foreign or badly signed token.
-	// HTTP 401 with WWW-Authenticate: Bearer error="invalid_token".
+	// ErrInvalidToken: no, malformed, oversized, expired, foreign or badly
+	// signed token, or one whose audience the route does not accept (an
+	// organization token on a user route). HTTP 401 with WWW-Authenticate:
+	// Bearer error="invalid_token".
 	ErrInvalidToken = errors.New("logto: invalid access token")
-	// ErrInsufficientScope: a valid token without a required scope. HTTP 403.
+	// ErrInsufficientScope: a valid token without a required scope, of a
+	// kind the route does not accept although its audience is right, or for
+	// another organization. HTTP 403 with error="insufficient_scope".
 	ErrInsufficientScope = errors.New("logto: insufficient scope")
 )
 
@@ -75,11 +96,21 @@ func (e *TokenError) Error() string { return e.Kind.Error() + ": " + e.Descripti
 // Unwrap makes errors.Is work with the Kind sentinel.
 func (e *TokenError) Unwrap() error { return e.Kind }
 
-// Reasons of TokenError.
+// Reasons of TokenError. See also [ReasonTokenKind] and [ReasonOrganization].
 const (
 	ReasonMissingToken Reason = "missing"
 	ReasonScope        Reason = "scope"
+	// ReasonTokenTooLarge: the Authorization header, or the token given to
+	// Verify, is over 8 KiB: no Logto access token is that large. It
+	// matches ErrInvalidToken (401); nothing is fetched from Logto.
+	ReasonTokenTooLarge Reason = "token_too_large"
 )
+
+// maxAuthorizationHeader bounds the Authorization header, and a token given
+// to Verify, before any other work (no discovery, no JWKS fetch, no parsing).
+// Logto's access tokens are compact ES384 JWS of about 1 KiB; a long scope
+// list adds a few hundred bytes. Go's server accepts 1 MiB of headers.
+const maxAuthorizationHeader = 8 << 10
 
 // NewResourceServer validates cfg. It does not contact Logto: discovery and
 // the JWKS are fetched on first use, cached, and retried after a failure.
@@ -96,6 +127,9 @@ func NewResourceServer(cfg ResourceServerConfig) (*ResourceServer, error) {
 	}
 	if err := validateResource(cfg.Audience); err != nil {
 		return nil, &ConfigError{"Audience", err.Error()}
+	}
+	if strings.HasPrefix(cfg.Audience, OrganizationURNPrefix) {
+		return nil, &ConfigError{"Audience", "an organization URN is not an API resource; use OrganizationMiddleware for organization tokens"}
 	}
 	if cfg.Realm == "" {
 		cfg.Realm = cfg.Audience
@@ -124,6 +158,9 @@ func NewResourceServer(cfg ResourceServerConfig) (*ResourceServer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.AllowOrganizationTokens {
+		cfg.Logger.Warn("logto: ResourceServerConfig.AllowOrganizationTokens is deprecated and ignored: Middleware and Verify accept user tokens only; use OrganizationMiddleware or VerifyOrganization for organization routes")
+	}
 	issuer := ep.String() + "/oidc"
 	return &ResourceServer{cfg: cfg, issuer: issuer, disc: &discoverer{
 		issuer: issuer, http: newProviderHTTPClient(cfg.HTTPClient), timeout: clientTimeout(cfg.HTTPClient),
@@ -132,10 +169,21 @@ func NewResourceServer(cfg ResourceServerConfig) (*ResourceServer, error) {
 }
 
 // Verify checks token: JWS signature with a published key and an allowed
-// algorithm, header typ at+jwt, iss, aud (the Audience, or an organization
-// URN when allowed), exp, iat and nbf with the skew. It returns the claims,
-// a *TokenError, or a provider error when the keys cannot be fetched.
+// algorithm, header typ at+jwt, iss, aud, exp, iat and nbf with the skew,
+// and accepts user tokens only ([UserToken]: aud is the Audience, no
+// organization_id). It returns the claims, a [*TokenError], or a provider
+// error when the keys cannot be fetched. An organization token (matching
+// ErrInvalidToken) or an organization-scoped resource token (matching
+// ErrInsufficientScope) is refused with [ReasonTokenKind]: use
+// [ResourceServer.VerifyOrganization] where they are expected. A token over
+// 8 KiB is refused with [ReasonTokenTooLarge] before any request to Logto.
 func (rs *ResourceServer) Verify(ctx context.Context, token string) (*AccessTokenClaims, error) {
+	return rs.verifyKind(ctx, token, UserToken, "")
+}
+
+// verifyToken checks token's signature and claims. aud must be the Audience
+// or an organization URN; the caller checks the token's kind.
+func (rs *ResourceServer) verifyToken(ctx context.Context, token string) (*AccessTokenClaims, error) {
 	invalid := func(reason Reason, desc string) error {
 		return &TokenError{Kind: ErrInvalidToken, Reason: reason, Description: desc}
 	}
@@ -185,52 +233,58 @@ var accessTokenRejection = map[string]string{
 	jwt.ReasonNotBefore:   "token not valid yet",
 }
 
+// audienceAllowed reports whether aud names the Audience or an
+// organization: the audiences of the three token kinds. Which kinds a route
+// accepts is checked after verification.
 func (rs *ResourceServer) audienceAllowed(aud Audience) bool {
 	for _, a := range aud {
 		if a == rs.cfg.Audience {
 			return true
 		}
-		if rs.cfg.AllowOrganizationTokens && strings.HasPrefix(a, OrganizationURNPrefix) && len(a) > len(OrganizationURNPrefix) {
+		if _, err := OrganizationIDFromURN(a); err == nil {
 			return true
 		}
 	}
 	return false
 }
 
-// Middleware lets through requests with a valid Bearer token (RFC 6750)
-// granting every one of requiredScopes, and puts its claims in the request
-// context (see [AccessTokenFromContext]). Others get 401 with
+// Middleware lets through requests with a valid Bearer user token (RFC 6750,
+// [UserToken]) granting every one of requiredScopes, and puts its claims in
+// the request context (see [AccessTokenFromContext]). Others get 401 with
 // WWW-Authenticate (invalid_token), or 403 insufficient_scope, with a JSON
 // body; 503/504 when Logto's keys cannot be fetched.
+//
+// Organization tokens get 401 invalid_token (their audience is not the API)
+// and organization-scoped resource tokens 403 insufficient_scope (their
+// scopes come from the user's roles in one organization), both with
+// [ReasonTokenKind]: use [ResourceServer.OrganizationMiddleware] for routes
+// that serve an organization. An Authorization header over 8 KiB gets 401
+// invalid_token before any other work.
 func (rs *ResourceServer) Middleware(requiredScopes ...string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			claims, err := rs.authenticate(r)
-			if err == nil && !claims.HasScopes(requiredScopes...) {
-				err = &TokenError{Kind: ErrInsufficientScope, Reason: ReasonScope, Description: "the token lacks a required scope", Scopes: requiredScopes}
-			}
-			if err != nil {
-				rs.reject(w, r, err)
-				return
-			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), accessTokenKeyCtx{}, *claims)))
-		})
-	}
+	return rs.protect(UserToken, nil, requiredScopes)
 }
 
-func (rs *ResourceServer) authenticate(r *http.Request) (*AccessTokenClaims, error) {
+// authenticate verifies the request's Bearer token for a route accepting
+// kinds for organizationID.
+func (rs *ResourceServer) authenticate(r *http.Request, kinds TokenKind, organizationID string) (*AccessTokenClaims, error) {
 	headers := r.Header.Values("Authorization")
 	if len(headers) > 1 {
 		return nil, &TokenError{Kind: ErrInvalidToken, Reason: ReasonDuplicateParameter, Description: "more than one Authorization header"}
 	}
 	var token string
 	if len(headers) == 1 {
+		// Bounded before anything else: RFC 6750 leaves the size open, and a
+		// token larger than any Logto issues cannot be valid (invalid_token
+		// rather than invalid_request, as for a malformed token).
+		if len(headers[0]) > maxAuthorizationHeader {
+			return nil, &TokenError{Kind: ErrInvalidToken, Reason: ReasonTokenTooLarge, Description: "Authorization header too large"}
+		}
 		scheme, value, ok := strings.Cut(headers[0], " ")
 		if ok && strings.EqualFold(scheme, "Bearer") {
 			token = strings.TrimSpace(value)
 		}
 	}
-	return rs.Verify(r.Context(), token)
+	return rs.verifyKind(r.Context(), token, kinds, organizationID)
 }
 
 func (rs *ResourceServer) reject(w http.ResponseWriter, r *http.Request, err error) {
@@ -247,7 +301,10 @@ func (rs *ResourceServer) reject(w http.ResponseWriter, r *http.Request, err err
 	switch {
 	case errors.Is(te, ErrInsufficientScope):
 		status, code = http.StatusForbidden, "insufficient_scope"
-		challenge += fmt.Sprintf(", error=%q, error_description=%q, scope=%q", code, te.Description, strings.Join(te.Scopes, " "))
+		challenge += fmt.Sprintf(", error=%q, error_description=%q", code, te.Description)
+		if len(te.Scopes) > 0 {
+			challenge += fmt.Sprintf(", scope=%q", strings.Join(te.Scopes, " "))
+		}
 	case te.Reason == ReasonMissingToken:
 		// RFC 6750 3.1: no error code when the request had no credentials.
 	default:
@@ -269,8 +326,8 @@ func writeJSONError(w http.ResponseWriter, status int, code, desc string) {
 
 type accessTokenKeyCtx struct{}
 
-// AccessTokenFromContext returns the claims [ResourceServer.Middleware]
-// verified for this request.
+// AccessTokenFromContext returns the claims [ResourceServer.Middleware] or
+// [ResourceServer.OrganizationMiddleware] verified for this request.
 func AccessTokenFromContext(ctx context.Context) (AccessTokenClaims, bool) {
 	c, ok := ctx.Value(accessTokenKeyCtx{}).(AccessTokenClaims)
 	return c, ok

@@ -27,7 +27,7 @@ func newAPIFixture(t *testing.T) *apiFixture {
 	t.Helper()
 	clock := newFakeClock()
 	op := logtotest.NewServer(t, logtotest.WithClock(clock.Now))
-	rs, err := logto.NewResourceServer(logto.ResourceServerConfig{Endpoint: op.URL(), Audience: apiResource, Now: clock.Now, AllowOrganizationTokens: true})
+	rs, err := logto.NewResourceServer(logto.ResourceServerConfig{Endpoint: op.URL(), Audience: apiResource, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,9 +75,6 @@ func TestResourceServer(t *testing.T) {
 	if w := f.call(f.token(t, nil, nil)); w.Code != http.StatusOK || w.Body.String() != "hello user1" {
 		t.Fatalf("valid token: %d %s", w.Code, w.Body)
 	}
-	if w := f.call(f.token(t, nil, func(c map[string]any) { c["aud"] = logto.OrganizationURN("org1") })); w.Code != http.StatusOK {
-		t.Fatalf("organization token: %d %s", w.Code, w.Body)
-	}
 	unsigned := func(tok string) string {
 		parts := strings.Split(tok, ".")
 		hdr, _ := json.Marshal(map[string]any{"alg": "none", "typ": "at+jwt"})
@@ -91,6 +88,8 @@ func TestResourceServer(t *testing.T) {
 	}{
 		{"missing", "", http.StatusUnauthorized, logto.ReasonMissingToken},
 		{"wrong audience", f.token(t, nil, func(c map[string]any) { c["aud"] = "https://other.example.com" }), http.StatusUnauthorized, logto.ReasonAudience},
+		{"organization token", f.token(t, nil, func(c map[string]any) { c["aud"] = logto.OrganizationURN("org1") }), http.StatusUnauthorized, logto.ReasonTokenKind},
+		{"organization-scoped resource token", f.token(t, nil, func(c map[string]any) { c["organization_id"] = "org1" }), http.StatusForbidden, logto.ReasonTokenKind},
 		{"missing scope", f.token(t, nil, func(c map[string]any) { c["scope"] = "write:items" }), http.StatusForbidden, logto.ReasonScope},
 		{"no scope claim", f.token(t, nil, func(c map[string]any) { delete(c, "scope") }), http.StatusForbidden, logto.ReasonScope},
 		{"expired", f.token(t, nil, func(c map[string]any) { c["exp"] = f.clock.Now().Add(-2 * time.Minute).Unix() }), http.StatusUnauthorized, logto.ReasonExpired},

@@ -131,11 +131,14 @@ func TestAPI(t *testing.T) {
 		{"other tenant's key", "GET", "/api/messages", foreign.mint(read, func(_, c map[string]any) { c["iss"] = srv.Issuer() }), "", 401, "invalid_token"},
 		{"ID token type", "GET", "/api/messages", m.mint(read, func(h, _ map[string]any) { h["typ"] = "JWT" }), "", 401, "invalid_token"},
 		{"organization token on a user route", "GET", "/api/messages", m.mint(read, org("demo-org")), "", 401, "invalid_token"},
-		{"organization-scoped token on a user route", "GET", "/api/messages", m.mint(read, orgScoped("demo-org")), "", 403, "invalid_organization"},
+		{"organization-scoped token on a user route", "GET", "/api/messages", m.mint(read, orgScoped("demo-org")), "", 403, "insufficient_scope"},
+		{"oversized Authorization header", "GET", "/api/messages", "x" + strings.Repeat("a", 9<<10), "", 401, "invalid_token"},
 
 		{"post", "POST", "/api/messages", m.mint(write, nil), `{"text":"hi"}`, 201, ""},
 		{"post with read scope only", "POST", "/api/messages", m.mint(read, nil), `{"text":"hi"}`, 403, "insufficient_scope"},
 		{"post without token", "POST", "/api/messages", "", `{"text":"hi"}`, 401, "unauthorized"},
+		{"post with an organization token", "POST", "/api/messages", m.mint(write, org("demo-org")), `{"text":"hi"}`, 401, "invalid_token"},
+		{"post with an organization-scoped token", "POST", "/api/messages", m.mint(write, orgScoped("demo-org")), `{"text":"hi"}`, 403, "insufficient_scope"},
 		{"post empty text", "POST", "/api/messages", m.mint(write, nil), `{"text":"  "}`, 400, "invalid_request"},
 		{"post bad JSON", "POST", "/api/messages", m.mint(write, nil), `{"text":`, 400, "invalid_request"},
 		{"post too long", "POST", "/api/messages", m.mint(write, nil), `{"text":"` + strings.Repeat("a", 281) + `"}`, 400, "invalid_request"},
@@ -144,9 +147,9 @@ func TestAPI(t *testing.T) {
 
 		{"organization token", "GET", "/api/organizations/demo-org/messages", m.mint(read, org("demo-org")), "", 200, ""},
 		{"organization-scoped resource token", "GET", "/api/organizations/demo-org/messages", m.mint(read, orgScoped("demo-org")), "", 200, ""},
-		{"other organization's token", "GET", "/api/organizations/demo-org/messages", m.mint(read, org("other-org")), "", 403, "invalid_organization"},
-		{"resource token scoped to another organization", "GET", "/api/organizations/demo-org/messages", m.mint(read, orgScoped("other-org")), "", 403, "invalid_organization"},
-		{"user token on the organization route", "GET", "/api/organizations/demo-org/messages", m.mint(read, nil), "", 403, "invalid_organization"},
+		{"other organization's token", "GET", "/api/organizations/demo-org/messages", m.mint(read, org("other-org")), "", 403, "insufficient_scope"},
+		{"resource token scoped to another organization", "GET", "/api/organizations/demo-org/messages", m.mint(read, orgScoped("other-org")), "", 403, "insufficient_scope"},
+		{"user token on the organization route", "GET", "/api/organizations/demo-org/messages", m.mint(read, nil), "", 403, "insufficient_scope"},
 		{"organization token without the scope", "GET", "/api/organizations/demo-org/messages", m.mint("", org("demo-org")), "", 403, "insufficient_scope"},
 		{"organization token without token", "GET", "/api/organizations/demo-org/messages", "", "", 401, "unauthorized"},
 	}

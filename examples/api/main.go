@@ -5,8 +5,8 @@
 // Routes (see package [github.com/logto-go/logto/examples/api/messages]):
 //
 //	GET  /healthz                           open
-//	GET  /api/messages                      needs scope read:messages
-//	POST /api/messages                      needs scope write:messages, body {"text":"..."}
+//	GET  /api/messages                      needs a user token with read:messages
+//	POST /api/messages                      needs a user token with write:messages, body {"text":"..."}
 //	GET  /api/organizations/{id}/messages   needs a token for organization {id}
 //
 // It is configured by environment variables:

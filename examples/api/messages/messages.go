@@ -6,14 +6,17 @@
 // Routes:
 //
 //	GET  /healthz                           open
-//	GET  /api/messages                      scope read:messages
-//	POST /api/messages                      scope write:messages, body {"text":"..."}
+//	GET  /api/messages                      a user token with read:messages
+//	POST /api/messages                      a user token with write:messages, body {"text":"..."}
 //	GET  /api/organizations/{id}/messages   an organization token for {id}
 //	                                        (or a resource token scoped to {id})
 //	                                        with read:messages
 //
 // Rejections come from the ResourceServer: 401 with WWW-Authenticate for a
-// missing or invalid token, 403 insufficient_scope for a missing scope.
+// missing or invalid token (an organization token on a user route too), 403
+// insufficient_scope for a missing scope, a token for another organization,
+// or a token of the wrong kind (an organization-scoped resource token on a
+// user route, a user token on the organization route).
 package messages
 
 import (
@@ -73,9 +76,8 @@ type Message struct {
 // API serves the routes listed in the package documentation. It is safe for
 // concurrent use.
 type API struct {
-	mux      *http.ServeMux
-	audience string
-	now      func() time.Time
+	mux *http.ServeMux
+	now func() time.Time
 
 	mu       sync.Mutex
 	messages []Message // oldest first
@@ -90,35 +92,31 @@ func New(cfg Config) (*API, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	rsCfg := logto.ResourceServerConfig{
+	rs, err := logto.NewResourceServer(logto.ResourceServerConfig{
 		Endpoint:   cfg.Endpoint,
 		Audience:   cfg.Audience,
 		HTTPClient: cfg.HTTPClient,
 		Logger:     cfg.Logger,
 		Now:        cfg.Now,
-	}
-	// Two verifiers: organization tokens (aud urn:logto:organization:<id>)
-	// carry organization permissions and must not be accepted by the
-	// user-level routes, so only the organization route allows them.
-	users, err := logto.NewResourceServer(rsCfg)
-	if err != nil {
-		return nil, err
-	}
-	rsCfg.AllowOrganizationTokens = true
-	orgs, err := logto.NewResourceServer(rsCfg)
+	})
 	if err != nil {
 		return nil, err
 	}
 
-	a := &API{mux: http.NewServeMux(), audience: cfg.Audience, now: cfg.Now, nextID: 2}
+	a := &API{mux: http.NewServeMux(), now: cfg.Now, nextID: 2}
 	a.messages = []Message{{ID: 1, Text: welcomeText, Author: authorAPI, CreatedAt: cfg.Now().UTC().Truncate(time.Second)}}
 
 	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	a.mux.Handle("GET /api/messages", users.Middleware(ScopeRead)(userToken(http.HandlerFunc(a.list))))
-	a.mux.Handle("POST /api/messages", users.Middleware(ScopeWrite)(userToken(http.HandlerFunc(a.post))))
-	a.mux.Handle("GET /api/organizations/{id}/messages", orgs.Middleware(ScopeRead)(a.organizationToken(http.HandlerFunc(a.listOrganization))))
+	// User routes take user tokens only: the scopes of the user's own roles.
+	a.mux.Handle("GET /api/messages", rs.Middleware(ScopeRead)(http.HandlerFunc(a.list)))
+	a.mux.Handle("POST /api/messages", rs.Middleware(ScopeWrite)(http.HandlerFunc(a.post)))
+	// The organization route takes tokens for the organization in the path:
+	// organization tokens and this API's tokens scoped to it.
+	organization := func(r *http.Request) string { return r.PathValue("id") }
+	a.mux.Handle("GET /api/organizations/{id}/messages", rs.OrganizationMiddleware(organization,
+		logto.OrganizationToken|logto.OrganizationResourceToken, ScopeRead)(http.HandlerFunc(a.listOrganization)))
 	return a, nil
 }
 
@@ -182,47 +180,6 @@ func (a *API) listOrganization(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	msgs := []Message{{ID: 1, Text: "Welcome, members of " + id + "!", Author: authorAPI, CreatedAt: a.now().UTC().Truncate(time.Second)}}
 	writeJSON(w, http.StatusOK, listResponse{OrganizationID: id, Messages: msgs, Sub: claims.Sub, Scopes: nonNil(claims.Scopes())})
-}
-
-// userToken refuses organization-scoped resource tokens (organization_id
-// claim) on user-level routes: their scopes come from the user's roles in
-// one organization, not from the user's own roles.
-func userToken(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		claims, _ := logto.AccessTokenFromContext(r.Context())
-		if claims.OrganizationID != "" {
-			writeError(w, http.StatusForbidden, "invalid_organization", "an organization-scoped token is accepted only on /api/organizations/{id}/...")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// organizationToken lets through tokens for the organization in the path:
-// organization tokens (aud urn:logto:organization:<id>) and resource tokens
-// of this API scoped to it (organization_id claim). The ResourceServer
-// accepts every organization's tokens, so this check is the API's job.
-func (a *API) organizationToken(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		claims, _ := logto.AccessTokenFromContext(r.Context())
-		if !tokenForOrganization(claims, a.audience, r.PathValue("id")) {
-			writeError(w, http.StatusForbidden, "invalid_organization", "the token is not for this organization")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func tokenForOrganization(c logto.AccessTokenClaims, audience, orgID string) bool {
-	if orgID == "" {
-		return false
-	}
-	for _, aud := range c.Aud {
-		if id, err := logto.OrganizationIDFromURN(aud); err == nil && id == orgID {
-			return true
-		}
-	}
-	return c.OrganizationID == orgID && slices.Contains(c.Aud, audience)
 }
 
 // cleanText trims s and accepts 1 to maxTextRunes printable characters.
