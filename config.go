@@ -61,7 +61,9 @@ type Config struct {
 	CallbackPath string // default "/callback"
 	SignOutPath  string // default "/sign-out"
 	// BackChannelLogoutPath receives Logto's back-channel logout requests;
-	// register BaseURL + this path as the app's Backchannel logout URI.
+	// register BaseURL + this path as the app's Backchannel logout URI. A
+	// self-hosted Logto delivers logout tokens to loopback and private
+	// addresses only when started with OIDC_PROVIDER_SSRF_PROTECTION_DISABLED=1.
 	BackChannelLogoutPath string // default "/backchannel-logout"
 
 	// RevocationList remembers sessions ended by back-channel logout. Default:
