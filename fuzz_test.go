@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/logto-go/logto"
+	"github.com/logto-go/logto/internal/testkit"
 	"github.com/logto-go/logto/logtotest"
 )
 
@@ -97,32 +98,53 @@ func FuzzIDTokenClaims(f *testing.F) {
 }
 
 // FuzzResourceServerVerify: no Bearer token panics the verifier, and no
-// error implies the token is the very one the provider signed for the test
-// (a mutated signature, header or payload is refused even when its sub is
-// unchanged).
+// error implies the token is one the provider signed for the test
+// (testkit.SignedBy with its key): a mutated signature, header or payload is
+// refused even when its sub is unchanged. The provider runs in process at a
+// fixed URL, with a fixed key and clock, so seeds verify in every fuzz
+// process.
 func FuzzResourceServerVerify(f *testing.F) {
-	srv := httptest.NewUnstartedServer(nil)
-	op, err := logtotest.New(logtotest.Options{URL: "http://" + srv.Listener.Addr().String()})
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { return now }
+	key := testkit.FuzzKeyP384()
+	op, err := logtotest.New(logtotest.Options{URL: "http://127.0.0.1:1", SigningKey: key, Now: clock})
 	if err != nil {
 		f.Fatal(err)
 	}
-	srv.Config.Handler = op
-	srv.Start()
-	defer srv.Close()
-	rs, err := logto.NewResourceServer(logto.ResourceServerConfig{Endpoint: op.URL(), Audience: "https://api.example.com"})
+	rs, err := logto.NewResourceServer(logto.ResourceServerConfig{
+		Endpoint: op.URL(), Audience: "https://api.example.com", Now: clock,
+		HTTPClient: &http.Client{Transport: inProcess{op}},
+	})
 	if err != nil {
 		f.Fatal(err)
 	}
-	now := time.Now().Unix()
-	good, _ := op.Sign(map[string]any{"typ": "at+jwt"}, map[string]any{"iss": op.Issuer(), "aud": "https://api.example.com", "sub": "u", "exp": now + 3600, "iat": now})
+	good, _ := op.Sign(map[string]any{"typ": "at+jwt"}, map[string]any{"iss": op.Issuer(), "aud": "https://api.example.com", "sub": "u", "exp": now.Unix() + 3600, "iat": now.Unix()})
 	f.Add(good)
-	f.Add(good[:len(good)-1] + string(good[len(good)-1]^1)) // a mutated signature keeps sub
+	f.Add(otherLastChar(good)) // a mutated signature keeps sub
 	f.Add("eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJ1In0.")
 	f.Add("a.b.c")
 	f.Fuzz(func(t *testing.T, token string) {
 		claims, err := rs.Verify(context.Background(), token)
-		if err == nil && token != good {
+		if err == nil && !testkit.SignedBy(token, &key.PublicKey) {
 			t.Fatalf("a token the provider did not sign verified: %q (sub %q)", token, claims.Sub)
 		}
 	})
+}
+
+// inProcess serves requests with a handler, without a network.
+type inProcess struct{ h http.Handler }
+
+func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
+}
+
+// otherLastChar changes the last character of token, in its signature:
+// the same claims with another signature (or another encoding of it).
+func otherLastChar(token string) string {
+	if token[len(token)-1] == 'A' {
+		return token[:len(token)-1] + "B"
+	}
+	return token[:len(token)-1] + "A"
 }
