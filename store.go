@@ -210,17 +210,25 @@ func (s *serverStore) Load(r *http.Request) (*session, error) {
 }
 
 func (s *serverStore) Save(w http.ResponseWriter, r *http.Request, sess *session) error {
+	if sess.storeID == "" {
+		// A new session (sign-in): never reuse an ID from the request.
+		sealed, err := s.sealNew(r.Context(), sess)
+		if err != nil {
+			return err
+		}
+		if err := s.writeNew(w, r, sealed); err != nil {
+			return err
+		}
+		sess.storeID = sealed.id
+		return nil
+	}
+	return s.put(r.Context(), sess.storeID, sess)
+}
+
+// put stores sess under the session ID id.
+func (s *serverStore) put(ctx context.Context, id string, sess *session) error {
 	sess.Version = sessionVersion
 	sess.SeenAt = s.now().Unix()
-	id := sess.storeID
-	if id == "" {
-		// A new session (sign-in): never reuse an ID from the request, and
-		// forget the session it replaces.
-		id = randomToken()
-		if old, err := s.pointer(r); err == nil {
-			_ = s.store.Delete(r.Context(), s.key(old))
-		}
-	}
 	ttl := time.Unix(sess.ExpiresAt, 0).Sub(s.now())
 	if ttl <= 0 {
 		return errors.New("logto: session already expired")
@@ -232,25 +240,31 @@ func (s *serverStore) Save(w http.ResponseWriter, r *http.Request, sess *session
 	}
 	v, err := s.codec.Seal(key, record)
 	if err != nil {
-		if errors.Is(err, seal.ErrTooLarge) {
-			return ErrSessionTooLarge
-		}
-		return err
+		return tooLarge(err)
 	}
-	if err := s.store.Set(r.Context(), key, []byte(v), ttl); err != nil {
-		return err
+	return s.store.Set(ctx, key, []byte(v), ttl)
+}
+
+// sealNew stores sess under a new random ID and seals the pointer to it.
+func (s *serverStore) sealNew(ctx context.Context, sess *session) (*sealedSession, error) {
+	id := randomToken()
+	if err := s.put(ctx, id, sess); err != nil {
+		return nil, err
 	}
-	if sess.storeID != id {
-		ptr, err := s.pointers.Seal(s.cookie.cookie.Base.Name, sessionPointer{ID: id})
-		if err != nil {
-			return err
-		}
-		if err := s.cookie.cookie.Write(w, r, ptr); err != nil {
-			return err
-		}
-		sess.storeID = id
+	ptr, err := s.pointers.Seal(s.cookie.cookie.Base.Name, sessionPointer{ID: id})
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return &sealedSession{value: ptr, id: id}, nil
+}
+
+// writeNew points the browser at the new session and forgets the one it
+// replaces.
+func (s *serverStore) writeNew(w http.ResponseWriter, r *http.Request, sealed *sealedSession) error {
+	if old, err := s.pointer(r); err == nil && old != sealed.id {
+		_ = s.store.Delete(r.Context(), s.key(old))
+	}
+	return tooLarge(s.cookie.cookie.Write(w, r, sealed.value))
 }
 
 func (s *serverStore) Delete(w http.ResponseWriter, r *http.Request) {
