@@ -85,8 +85,10 @@ type Client struct {
 	// results seals refresh results handed to the RefreshCoalescer.
 	results *seal.Codec
 	tx      *transactions
-	disc    *discoverer
-	csrf    *http.CrossOriginProtection
+	// redeemed makes each authorization code redeemed once (redeem.go).
+	redeemed *redemptions
+	disc     *discoverer
+	csrf     *http.CrossOriginProtection
 }
 
 // New validates cfg, applies defaults and returns a Client. It does not
@@ -121,12 +123,13 @@ func New(cfg Config) (*Client, error) {
 	}
 	hc := newProviderHTTPClient(s.HTTPClient)
 	return &Client{
-		cfg:     s,
-		http:    hc,
-		store:   store,
-		results: results,
-		tx:      txs,
-		csrf:    csrf,
+		cfg:      s,
+		http:     hc,
+		store:    store,
+		results:  results,
+		tx:       txs,
+		redeemed: newRedemptions(s.Now),
+		csrf:     csrf,
 		disc: &discoverer{
 			issuer: s.issuer, http: hc, timeout: clientTimeout(s.HTTPClient), now: s.Now, logger: s.Logger,
 			allowedAlgs: s.signingAllowed, insecureHTTP: s.InsecureAllowHTTPEndpoint,
