@@ -59,7 +59,7 @@ func holdCodeExchange(h *harness, arrived *atomic.Int32, want int32, fail bool) 
 		for arrived.Load() < want && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 		if fail {
 			*status = http.StatusInternalServerError
 			clear(body)
