@@ -85,10 +85,11 @@ type Client struct {
 	// results seals refresh results handed to the RefreshCoalescer.
 	results *seal.Codec
 	tx      *transactions
+	disc    *discoverer
+	csrf    *http.CrossOriginProtection
+
 	// redeemed makes each authorization code redeemed once (redeem.go).
 	redeemed *redemptions
-	disc     *discoverer
-	csrf     *http.CrossOriginProtection
 }
 
 // New validates cfg, applies defaults and returns a Client. It does not
@@ -123,17 +124,17 @@ func New(cfg Config) (*Client, error) {
 	}
 	hc := newProviderHTTPClient(s.HTTPClient)
 	return &Client{
-		cfg:      s,
-		http:     hc,
-		store:    store,
-		results:  results,
-		tx:       txs,
-		redeemed: newRedemptions(s.Now),
-		csrf:     csrf,
+		cfg:     s,
+		http:    hc,
+		store:   store,
+		results: results,
+		tx:      txs,
+		csrf:    csrf,
 		disc: &discoverer{
 			issuer: s.issuer, http: hc, timeout: clientTimeout(s.HTTPClient), now: s.Now, logger: s.Logger,
 			allowedAlgs: s.signingAllowed, insecureHTTP: s.InsecureAllowHTTPEndpoint,
 		},
+		redeemed: newRedemptions(s.Now),
 	}, nil
 }
 
