@@ -12,7 +12,8 @@ import (
 //   - finds the transaction by state (unknown, replayed, expired → 400);
 //   - checks the RFC 9207 iss parameter against the issuer (mix-up → 400);
 //   - turns an OAuth error response into an [*AuthorizationError] (401);
-//   - exchanges the code with client_secret_basic and the PKCE verifier;
+//   - exchanges the code with client_secret_basic and the PKCE verifier,
+//     once per transaction (below);
 //   - verifies the ID token (signature, iss, aud, azp, exp, iat, nonce);
 //   - seals the tokens into a new session and redirects (303) to the
 //     transaction's return path, or "/".
@@ -20,6 +21,18 @@ import (
 // The transaction cookie is deleted whatever the outcome. On error nothing but
 // that cookie deletion has been written to w, the existing session is
 // untouched, and the caller renders the error (see [StatusCode]).
+//
+// A code is redeemed once, since Logto revokes the whole grant when a code
+// comes twice. Callbacks with the same state that arrive while its code
+// exchange is in flight (a browser delivering one callback twice) share that
+// exchange and all get its outcome: the same session cookie and redirect, or
+// the same error. A callback for a transaction whose exchange has finished
+// gets 400 ([ReasonStateMismatch]) and leaves the session alone. Within one
+// Client this needs nothing; across instances, a [Config.SessionStore] that
+// implements [AtomicAdder] is where the state is claimed before the exchange
+// (a second claim gets the same 400; a store failure gets 503,
+// [ErrSessionStoreUnavailable], and no exchange). Without one, two instances
+// that receive the same callback at once may both redeem the code.
 func (c *Client) HandleSignIn(w http.ResponseWriter, r *http.Request) error {
 	noStore(w)
 	q := r.URL.Query()
@@ -61,14 +74,13 @@ func (c *Client) HandleSignIn(w http.ResponseWriter, r *http.Request) error {
 		return &CallbackError{Reason: ReasonCodeMissing}
 	}
 
-	sess, err := c.exchangeCode(r.Context(), p, tx, code)
+	sealed, err := c.redeemOnce(r.Context(), p, tx, code)
 	if err != nil {
 		return err
 	}
-	if err := c.store.Save(w, r, sess); err != nil {
+	if err := c.store.writeNew(w, r, sealed); err != nil {
 		return err
 	}
-	c.cfg.Logger.Info("logto: signed in", "sub", sess.identity().Sub)
 	http.Redirect(w, r, tx.ReturnTo, http.StatusSeeOther)
 	return nil
 }

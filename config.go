@@ -73,6 +73,11 @@ type Config struct {
 
 	// SessionStore keeps sessions server-side; the cookie then holds only a
 	// sealed random ID. nil keeps the whole (sealed) session in cookies.
+	// When it implements [AtomicAdder] (NewMemoryStore and redisstore do), it
+	// also makes sure one instance among several redeems a sign-in's code;
+	// otherwise each instance redeems a code at most once, and two instances
+	// receiving the same callback at once could both redeem it (Logto then
+	// revokes the grant): see [Client.HandleSignIn].
 	SessionStore Store
 
 	// PostLogoutRedirectURI is where Logto sends the browser after sign-out; it

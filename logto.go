@@ -90,6 +90,9 @@ type Client struct {
 	tx      *transactions
 	disc    *discoverer
 	csrf    *http.CrossOriginProtection
+
+	// redeemed makes each authorization code redeemed once (redeem.go).
+	redeemed *redemptions
 }
 
 // New validates cfg, applies defaults and returns a Client. It does not
@@ -134,7 +137,8 @@ func New(cfg Config) (*Client, error) {
 			issuer: s.issuer, http: hc, timeout: clientTimeout(s.HTTPClient), now: s.Now, logger: s.Logger,
 			allowedAlgs: s.signingAllowed, insecureHTTP: s.InsecureAllowHTTPEndpoint, skew: s.ClockSkew,
 		},
-		oauth: &oauth.Client{HTTP: hc, ClientID: s.AppID, ClientSecret: s.AppSecret, Timeout: clientTimeout(s.HTTPClient), Now: s.Now},
+		oauth:    &oauth.Client{HTTP: hc, ClientID: s.AppID, ClientSecret: s.AppSecret, Timeout: clientTimeout(s.HTTPClient), Now: s.Now},
+		redeemed: newRedemptions(s.Now),
 	}, nil
 }
 

@@ -1,6 +1,7 @@
 package logto
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -124,6 +125,18 @@ type sessionStore interface {
 	Save(w http.ResponseWriter, r *http.Request, s *session) error
 	// Delete forgets the browser's session and clears its cookies.
 	Delete(w http.ResponseWriter, r *http.Request)
+	// sealNew seals a new session (a sign-in) once, and writeNew writes it
+	// as a browser's session, replacing any earlier one: the callbacks that
+	// share one code exchange all get the same cookies (see redeem.go).
+	sealNew(ctx context.Context, s *session) (*sealedSession, error)
+	writeNew(w http.ResponseWriter, r *http.Request, s *sealedSession) error
+}
+
+// sealedSession is a new session ready to be written to any number of
+// responses.
+type sealedSession struct {
+	value string // the session cookie's value, before chunking
+	id    string // server-side sessions: the ID the cookie points to
 }
 
 var _ sessionStore = (*cookieStore)(nil)
@@ -206,16 +219,40 @@ func (s *cookieStore) alive(sess *session) bool {
 const idleRefreshDivisor = 168
 
 func (s *cookieStore) Save(w http.ResponseWriter, r *http.Request, sess *session) error {
+	raw, err := s.seal(sess)
+	if err == nil {
+		err = s.cookie.Write(w, r, raw)
+	}
+	return tooLarge(err)
+}
+
+func (s *cookieStore) seal(sess *session) (string, error) {
 	sess.Version = sessionVersion
 	sess.SeenAt = s.now().Unix()
 	record, err := encodeSession(sess)
 	if err != nil {
-		return err
+		return "", err
 	}
-	raw, err := s.codec.Seal(s.cookie.Base.Name, record)
+	return s.codec.Seal(s.cookie.Base.Name, record)
+}
+
+func (s *cookieStore) sealNew(_ context.Context, sess *session) (*sealedSession, error) {
+	raw, err := s.seal(sess)
 	if err == nil {
-		err = s.cookie.Write(w, r, raw)
+		err = s.cookie.Check(raw) // fail here, once, rather than in every writeNew
 	}
+	if err != nil {
+		return nil, tooLarge(err)
+	}
+	return &sealedSession{value: raw}, nil
+}
+
+func (s *cookieStore) writeNew(w http.ResponseWriter, r *http.Request, sealed *sealedSession) error {
+	return tooLarge(s.cookie.Write(w, r, sealed.value))
+}
+
+// tooLarge reports seal.ErrTooLarge as ErrSessionTooLarge.
+func tooLarge(err error) error {
 	if errors.Is(err, seal.ErrTooLarge) {
 		return ErrSessionTooLarge
 	}

@@ -22,7 +22,9 @@ import (
 // While the store is unreachable, reading a session fails with
 // ErrSessionStoreUnavailable (503) rather than looking signed out.
 // Implementations must be safe for concurrent use; run storetest.Run on
-// yours. The Redis implementation lives in package redisstore.
+// yours. Implement [AtomicAdder] too when several instances share the store,
+// so that they redeem each sign-in's code once. The Redis implementation
+// lives in package redisstore.
 type Store interface {
 	// Get returns the value for key, or an error matching ErrStoreNotFound
 	// when it is absent or expired.
@@ -35,6 +37,26 @@ type Store interface {
 
 // ErrStoreNotFound: the key is absent or expired.
 var ErrStoreNotFound = errors.New("logto: not found in store")
+
+// AtomicAdder is implemented by a [Store] that can add a key only if it is
+// absent, as one atomic step for every instance sharing the store (Redis
+// SET NX, memcached add, SQL INSERT with a unique key).
+//
+// When [Config.SessionStore] implements it, [Client.HandleSignIn] claims
+// each sign-in's state there (under a key starting with "logto:state:")
+// before it redeems the authorization code, so that of several instances
+// receiving the same callback only one redeems the code. A store without it
+// still works: each instance redeems a code at most once, but two instances
+// that receive the same callback at once (a browser retrying through a load
+// balancer) can both redeem it, and Logto then revokes the grant, so the
+// user is signed out at the next token refresh. Use a store that implements
+// AtomicAdder, or sticky sessions, when running several instances.
+type AtomicAdder interface {
+	// AddIfAbsent stores value under key for ttl (> 0) and reports true when
+	// key is absent or expired; when key holds a live value it changes
+	// nothing and reports false.
+	AddIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (added bool, err error)
+}
 
 // memoryStore is the in-process Store.
 type memoryStore struct {
@@ -49,8 +71,10 @@ type memoryEntry struct {
 	expires time.Time
 }
 
+var _ AtomicAdder = (*memoryStore)(nil)
+
 // NewMemoryStore returns an in-process Store, for tests and single-instance
-// apps. now may be nil (time.Now).
+// apps; it implements [AtomicAdder] too. now may be nil (time.Now).
 func NewMemoryStore(now func() time.Time) Store {
 	if now == nil {
 		now = time.Now
@@ -74,7 +98,25 @@ func (m *memoryStore) Set(_ context.Context, key string, value []byte, ttl time.
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.setLocked(key, value, ttl, m.now())
+	return nil
+}
+
+func (m *memoryStore) AddIfAbsent(_ context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if ttl <= 0 {
+		return false, errors.New("logto: store TTL must be positive")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	now := m.now()
+	if e, ok := m.entries[key]; ok && now.Before(e.expires) {
+		return false, nil
+	}
+	m.setLocked(key, value, ttl, now)
+	return true, nil
+}
+
+func (m *memoryStore) setLocked(key string, value []byte, ttl time.Duration, now time.Time) {
 	if m.writes++; m.writes%1024 == 0 { // sweep now and then: bounded by live entries
 		for k, e := range m.entries {
 			if !now.Before(e.expires) {
@@ -83,7 +125,6 @@ func (m *memoryStore) Set(_ context.Context, key string, value []byte, ttl time.
 		}
 	}
 	m.entries[key] = memoryEntry{value: append([]byte(nil), value...), expires: now.Add(ttl)}
-	return nil
 }
 
 func (m *memoryStore) Delete(_ context.Context, key string) error {
@@ -210,17 +251,25 @@ func (s *serverStore) Load(r *http.Request) (*session, error) {
 }
 
 func (s *serverStore) Save(w http.ResponseWriter, r *http.Request, sess *session) error {
+	if sess.storeID == "" {
+		// A new session (sign-in): never reuse an ID from the request.
+		sealed, err := s.sealNew(r.Context(), sess)
+		if err != nil {
+			return err
+		}
+		if err := s.writeNew(w, r, sealed); err != nil {
+			return err
+		}
+		sess.storeID = sealed.id
+		return nil
+	}
+	return s.put(r.Context(), sess.storeID, sess)
+}
+
+// put stores sess under the session ID id.
+func (s *serverStore) put(ctx context.Context, id string, sess *session) error {
 	sess.Version = sessionVersion
 	sess.SeenAt = s.now().Unix()
-	id := sess.storeID
-	if id == "" {
-		// A new session (sign-in): never reuse an ID from the request, and
-		// forget the session it replaces.
-		id = randomToken()
-		if old, err := s.pointer(r); err == nil {
-			_ = s.store.Delete(r.Context(), s.key(old))
-		}
-	}
 	ttl := time.Unix(sess.ExpiresAt, 0).Sub(s.now())
 	if ttl <= 0 {
 		return errors.New("logto: session already expired")
@@ -232,25 +281,31 @@ func (s *serverStore) Save(w http.ResponseWriter, r *http.Request, sess *session
 	}
 	v, err := s.codec.Seal(key, record)
 	if err != nil {
-		if errors.Is(err, seal.ErrTooLarge) {
-			return ErrSessionTooLarge
-		}
-		return err
+		return tooLarge(err)
 	}
-	if err := s.store.Set(r.Context(), key, []byte(v), ttl); err != nil {
-		return err
+	return s.store.Set(ctx, key, []byte(v), ttl)
+}
+
+// sealNew stores sess under a new random ID and seals the pointer to it.
+func (s *serverStore) sealNew(ctx context.Context, sess *session) (*sealedSession, error) {
+	id := randomToken()
+	if err := s.put(ctx, id, sess); err != nil {
+		return nil, err
 	}
-	if sess.storeID != id {
-		ptr, err := s.pointers.Seal(s.cookie.cookie.Base.Name, sessionPointer{ID: id})
-		if err != nil {
-			return err
-		}
-		if err := s.cookie.cookie.Write(w, r, ptr); err != nil {
-			return err
-		}
-		sess.storeID = id
+	ptr, err := s.pointers.Seal(s.cookie.cookie.Base.Name, sessionPointer{ID: id})
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return &sealedSession{value: ptr, id: id}, nil
+}
+
+// writeNew points the browser at the new session and forgets the one it
+// replaces.
+func (s *serverStore) writeNew(w http.ResponseWriter, r *http.Request, sealed *sealedSession) error {
+	if old, err := s.pointer(r); err == nil && old != sealed.id {
+		_ = s.store.Delete(r.Context(), s.key(old))
+	}
+	return tooLarge(s.cookie.cookie.Write(w, r, sealed.value))
 }
 
 func (s *serverStore) Delete(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 // Package redisstore keeps the Logto SDK's server-side state in Redis, so that
 // several instances of an app share it: sessions and back-channel logouts
-// ([Store], a [logto.Store]) and token refreshes ([NewRefreshCoalescer],
+// ([Store], a [logto.Store]), the sign-ins whose code was redeemed ([Store]
+// is a [logto.AtomicAdder] too) and token refreshes ([NewRefreshCoalescer],
 // a [logto.RefreshCoalescer]). It uses [github.com/redis/go-redis/v9] and
 // accepts any [redis.UniversalClient]: a single node, Sentinel or Cluster.
 //
@@ -24,6 +25,7 @@
 // 8-byte timestamp. The keys are
 //
 //	logto:session:<app ID>:<SHA-256 of the session ID>   sessions
+//	logto:state:<SHA-256 of app ID and state>            sign-ins whose code is redeemed (10 min)
 //	logto:revoked:sid:<sid>, logto:revoked:sub:<sub>     back-channel logouts
 //	logto:refresh:lock:<key>, logto:refresh:result:<key> refreshes in flight
 //
@@ -41,4 +43,13 @@
 // calls at once and a load balancer spreads them over several instances, each
 // instance would refresh the same session. [NewRefreshCoalescer] makes them
 // agree on one token request; the others reuse its (sealed) result.
+//
+// # Why claim sign-ins
+//
+// A browser may deliver the same sign-in callback twice (a double
+// navigation, a retried request); behind a load balancer the two may reach
+// two instances. An authorization code redeemed twice makes Logto revoke the
+// whole grant. Before redeeming a code, the SDK claims the sign-in's state
+// with SET NX: only the instance that sets it redeems the code, the other
+// answers 400.
 package redisstore

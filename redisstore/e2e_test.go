@@ -225,3 +225,119 @@ func refreshGrants(op *logtotest.Server) []logtotest.Request {
 	}
 	return out
 }
+
+// TestTwoInstancesOneCodeExchange: a browser delivers one sign-in callback
+// twice, and the load balancer sends one delivery to each instance. The
+// state is claimed in Redis (SET NX) before the code exchange: one instance
+// redeems the code, the other answers 400, and the session works on both.
+func TestTwoInstancesOneCodeExchange(t *testing.T) {
+	t.Parallel()
+	redisAddr := startRedis(t)
+	clock := testkit.NewClock()
+	op := logtotest.NewServer(t,
+		logtotest.WithClock(clock.Now),
+		logtotest.WithResources(logtotest.Resource{Indicator: e2eResource, Scopes: []string{"read:items"}}))
+	srvA, srvB := httptest.NewUnstartedServer(nil), httptest.NewUnstartedServer(nil)
+	baseURL := "http://" + srvA.Listener.Addr().String()
+	op.AddApp(logtotest.App{
+		ID: e2eAppID, Secret: e2eAppSecret, Name: "two instances",
+		RedirectURIs:           []string{baseURL + "/callback"},
+		PostLogoutRedirectURIs: []string{baseURL + "/"},
+	})
+	newInstance(t, srvA, redisAddr, baseURL, op.URL(), clock.Now)
+	newInstance(t, srvB, redisAddr, baseURL, op.URL(), clock.Now)
+
+	callback, cookie := startSignIn(t, srvA.URL)
+	op.SetHooks(logtotest.Hooks{Delay: func(path string) time.Duration {
+		if path == "/oidc/token" {
+			return 300 * time.Millisecond // the exchange is still in flight when the second delivery comes
+		}
+		return 0
+	}})
+	var wg sync.WaitGroup
+	resps := make([]*http.Response, 2)
+	for i, u := range []string{srvA.URL, srvB.URL} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodGet, u+callback, nil)
+			req.Header.Set("Cookie", cookie)
+			resp, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				t.Errorf("callback at instance %c: %v", "AB"[i], err)
+				return
+			}
+			resp.Body.Close()
+			resps[i] = resp
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	op.SetHooks(logtotest.Hooks{})
+	exchanges := 0
+	for _, r := range op.Requests() {
+		if r.Path == "/oidc/token" && r.Form.Get("grant_type") == "authorization_code" {
+			exchanges++
+		}
+	}
+	if exchanges != 1 {
+		t.Fatalf("code exchanges = %d, want 1", exchanges)
+	}
+	var session string
+	statuses := []int{resps[0].StatusCode, resps[1].StatusCode}
+	for _, r := range resps {
+		if r.StatusCode == http.StatusSeeOther {
+			for _, ck := range r.Cookies() {
+				if ck.Name == "logto_"+e2eAppID && ck.MaxAge >= 0 {
+					session = ck.Name + "=" + ck.Value
+				}
+			}
+		}
+	}
+	if !(statuses[0] == http.StatusSeeOther && statuses[1] == http.StatusBadRequest ||
+		statuses[0] == http.StatusBadRequest && statuses[1] == http.StatusSeeOther) || session == "" {
+		t.Fatalf("statuses %v, session written %v; want one 303 with the session and one 400", statuses, session != "")
+	}
+	for _, u := range []string{srvA.URL, srvB.URL} {
+		if r := get(t, u+"/api/token", session); r.status != http.StatusOK {
+			t.Fatalf("%s: token with the session: %d %s", u, r.status, r.body)
+		}
+	}
+}
+
+// startSignIn walks a browser from appURL's sign-in through the provider
+// and returns the callback's path and query (not yet delivered) and the
+// browser's Cookie header for the app.
+func startSignIn(t *testing.T, appURL string) (callback, cookie string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{
+		Jar:           jar,
+		Timeout:       15 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	next := appURL + "/sign-in"
+	for hop := 0; !strings.HasPrefix(next, appURL+"/callback"); hop++ {
+		if hop == 10 {
+			t.Fatal("sign-in: too many redirects")
+		}
+		resp, err := browser.Get(next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, err := resp.Location()
+		if err != nil {
+			t.Fatalf("GET %s: %d, no Location", next, resp.StatusCode)
+		}
+		next = loc.String()
+	}
+	u, _ := url.Parse(appURL)
+	var parts []string
+	for _, ck := range jar.Cookies(u) {
+		parts = append(parts, ck.Name+"="+ck.Value)
+	}
+	return strings.TrimPrefix(next, appURL), strings.Join(parts, "; ")
+}

@@ -12,13 +12,18 @@ import (
 )
 
 // Store is a [logto.Store] in Redis: GET, SET key value PX ttl, and DEL.
-// It is safe for concurrent use.
+// It is also a [logto.AtomicAdder] (SET key value PX ttl NX), so that app
+// instances sharing it redeem each sign-in's code once. It is safe for
+// concurrent use.
 type Store struct {
 	client redis.UniversalClient
 	prefix string
 }
 
-var _ logto.Store = (*Store)(nil)
+var (
+	_ logto.Store       = (*Store)(nil)
+	_ logto.AtomicAdder = (*Store)(nil)
+)
 
 // Option configures [New].
 type Option func(*Store)
@@ -69,6 +74,23 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 		return fmt.Errorf("redisstore: SET: %w", err)
 	}
 	return nil
+}
+
+// AddIfAbsent stores value under key for ttl, which must be positive, only
+// if key is absent (SET NX), and reports whether it did. TTLs are rounded up
+// to milliseconds as in [Store.Set].
+func (s *Store) AddIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if ttl <= 0 {
+		return false, fmt.Errorf("redisstore: SET NX: TTL must be positive, got %v", ttl)
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	added, err := s.client.SetNX(ctx, s.prefix+key, value, roundUpMs(ttl)).Result()
+	if err != nil {
+		return false, fmt.Errorf("redisstore: SET NX: %w", err)
+	}
+	return added, nil
 }
 
 // Delete removes key; deleting an absent key is not an error.

@@ -51,6 +51,19 @@ func TestStoreCommands(t *testing.T) {
 	if n := rdb.Exists(ctx, "app1:logto:k").Val(); n != 0 {
 		t.Fatal("Delete left the key")
 	}
+	// AddIfAbsent is SET NX with the prefix and Redis's own TTL.
+	if added, err := s.AddIfAbsent(ctx, "logto:state:x", []byte{1}, 10*time.Minute); err != nil || !added {
+		t.Fatalf("AddIfAbsent of an absent key = %v, %v", added, err)
+	}
+	if ttl := rdb.PTTL(ctx, "app1:logto:state:x").Val(); ttl <= 9*time.Minute || ttl > 10*time.Minute {
+		t.Fatalf("PTTL after AddIfAbsent = %v, want about 10m", ttl)
+	}
+	if added, err := s.AddIfAbsent(ctx, "logto:state:x", []byte{2}, 10*time.Minute); err != nil || added {
+		t.Fatalf("AddIfAbsent of a present key = %v, %v", added, err)
+	}
+	if v := rdb.Get(ctx, "app1:logto:state:x").Val(); v != "\x01" {
+		t.Fatalf("value after a refused AddIfAbsent = %q", v)
+	}
 }
 
 func TestStoreErrors(t *testing.T) {
@@ -72,6 +85,13 @@ func TestStoreErrors(t *testing.T) {
 		"SET": s.Set(ctx, "k", []byte(secret), time.Minute),
 		"DEL": s.Delete(ctx, "k"),
 		"GET": func() error { _, err := s.Get(ctx, "k"); return err }(),
+		"SET NX": func() error {
+			added, err := s.AddIfAbsent(ctx, "k", []byte(secret), time.Minute)
+			if added {
+				t.Error("AddIfAbsent with Redis down reported true")
+			}
+			return err
+		}(),
 	} {
 		if err == nil || errors.Is(err, logto.ErrStoreNotFound) || !strings.HasPrefix(err.Error(), "redisstore: "+op+": ") || strings.Contains(err.Error(), secret) {
 			t.Errorf("%s with Redis down: %v", op, err)

@@ -67,6 +67,16 @@ const (
 //   - Concurrent: Set, Get and Delete from many goroutines at once, on shared
 //     and on private keys, are safe (run the test with -race) and consistent:
 //     a Get returns a value that was Set for that key, or ErrStoreNotFound.
+//
+// When the store implements [logto.AtomicAdder] (else they are skipped):
+//
+//   - AddIfAbsent: it adds an absent key (true, and Get returns the value),
+//     refuses a present one, whether added or Set (false, value unchanged),
+//     adds again after Delete, and fails with a TTL of zero or less.
+//   - AddIfAbsentConcurrent: of 32 goroutines adding one key at once,
+//     exactly one gets true, and the key holds that one's value.
+//   - AddIfAbsentTTL: a key added for a short TTL (300 ms) can be added
+//     again once the TTL is over.
 func Run(t *testing.T, newStore func(t *testing.T) logto.Store) {
 	t.Helper()
 	tests := []struct {
@@ -86,6 +96,9 @@ func Run(t *testing.T, newStore func(t *testing.T) logto.Store) {
 		{"NonPositiveTTL", testNonPositiveTTL},
 		{"Copies", testCopies},
 		{"Concurrent", testConcurrent},
+		{"AddIfAbsent", adder(testAddIfAbsent)},
+		{"AddIfAbsentConcurrent", adder(testAddIfAbsentConcurrent)},
+		{"AddIfAbsentTTL", adder(testAddIfAbsentTTL)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -394,4 +407,88 @@ func roundTrip(t *testing.T, ctx context.Context, s logto.Store, key string, v [
 		return false
 	}
 	return true
+}
+
+// adder runs test when the store implements logto.AtomicAdder, and skips it
+// otherwise.
+func adder(test func(t *testing.T, s logto.Store, a logto.AtomicAdder, key func(string) string)) func(t *testing.T, s logto.Store, key func(string) string) {
+	return func(t *testing.T, s logto.Store, key func(string) string) {
+		a, ok := s.(logto.AtomicAdder)
+		if !ok {
+			t.Skip("the store does not implement logto.AtomicAdder")
+		}
+		test(t, s, a, key)
+	}
+}
+
+// wantAdd fails the test unless AddIfAbsent reports want, without error.
+func wantAdd(t *testing.T, a logto.AtomicAdder, key string, value []byte, ttl time.Duration, want bool) {
+	t.Helper()
+	added, err := a.AddIfAbsent(t.Context(), key, value, ttl)
+	if err != nil || added != want {
+		t.Fatalf("AddIfAbsent(%q, %s, %v) = %v, %v; want %v, nil", key, describe(value), ttl, added, err, want)
+	}
+}
+
+func testAddIfAbsent(t *testing.T, s logto.Store, a logto.AtomicAdder, key func(string) string) {
+	wantAdd(t, a, key("k"), []byte("first"), longTTL, true)
+	wantValue(t, s, key("k"), []byte("first"))
+	wantAdd(t, a, key("k"), []byte("second"), longTTL, false)
+	wantValue(t, s, key("k"), []byte("first"))
+	// A key written with Set is present too.
+	mustSet(t, s, key("set"), []byte("set"), longTTL)
+	wantAdd(t, a, key("set"), []byte("added"), longTTL, false)
+	wantValue(t, s, key("set"), []byte("set"))
+	// After Delete the key can be added again.
+	if err := s.Delete(t.Context(), key("k")); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	wantAdd(t, a, key("k"), []byte("again"), longTTL, true)
+	wantValue(t, s, key("k"), []byte("again"))
+	for _, ttl := range []time.Duration{0, -time.Second} {
+		if added, err := a.AddIfAbsent(t.Context(), key("bad-ttl"), []byte("v"), ttl); err == nil || added {
+			t.Fatalf("AddIfAbsent with TTL %v = %v, %v; want an error", ttl, added, err)
+		}
+		wantAbsent(t, s, key("bad-ttl"))
+	}
+}
+
+func testAddIfAbsentConcurrent(t *testing.T, s logto.Store, a logto.AtomicAdder, key func(string) string) {
+	const workers = 32
+	var (
+		wg     sync.WaitGroup
+		start  = make(chan struct{})
+		mu     sync.Mutex
+		winner []int
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			added, err := a.AddIfAbsent(t.Context(), key("contended"), []byte(fmt.Sprintf("worker %d", w)), longTTL)
+			if err != nil {
+				t.Errorf("AddIfAbsent (worker %d): %v", w, err)
+				return
+			}
+			if added {
+				mu.Lock()
+				winner = append(winner, w)
+				mu.Unlock()
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if len(winner) != 1 {
+		t.Fatalf("%d of %d concurrent AddIfAbsent calls on one key reported true (workers %v), want exactly 1", len(winner), workers, winner)
+	}
+	wantValue(t, s, key("contended"), []byte(fmt.Sprintf("worker %d", winner[0])))
+}
+
+func testAddIfAbsentTTL(t *testing.T, s logto.Store, a logto.AtomicAdder, key func(string) string) {
+	wantAdd(t, a, key("short"), []byte("first"), shortTTL, true)
+	waitAbsent(t, s, key("short"), shortTTL)
+	wantAdd(t, a, key("short"), []byte("second"), longTTL, true)
+	wantValue(t, s, key("short"), []byte("second"))
 }

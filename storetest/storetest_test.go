@@ -63,11 +63,37 @@ func (b *brokenStore) Delete(_ context.Context, key string) error {
 	return nil
 }
 
+// brokenAdder adds a defective AddIfAbsent to a brokenStore.
+type brokenAdder struct{ *brokenStore }
+
+func (b brokenAdder) AddIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if ttl <= 0 {
+		return false, errors.New("bad TTL")
+	}
+	switch b.defect {
+	case "adder-overwrites":
+		return true, b.Set(ctx, key, value, ttl)
+	case "adder-not-atomic": // check, then set: a window for another caller
+		if _, err := b.Get(ctx, key); err == nil {
+			return false, nil
+		}
+		time.Sleep(10 * time.Millisecond)
+		return true, b.Set(ctx, key, value, ttl)
+	}
+	return false, errors.New("unknown defect")
+}
+
 // TestBrokenStores runs Run on defective stores in a child process (a
 // failing Run fails its test) and checks each is caught by the right subtest.
 func TestBrokenStores(t *testing.T) {
 	if d := os.Getenv("STORETEST_DEFECT"); d != "" {
-		storetest.Run(t, func(t *testing.T) logto.Store { return &brokenStore{defect: d, m: map[string][]byte{}} })
+		storetest.Run(t, func(t *testing.T) logto.Store {
+			s := &brokenStore{defect: d, m: map[string][]byte{}}
+			if strings.HasPrefix(d, "adder-") {
+				return brokenAdder{s}
+			}
+			return s
+		})
 		return
 	}
 	t.Parallel()
@@ -77,11 +103,13 @@ func TestBrokenStores(t *testing.T) {
 		"delete-absent-fails": "DeleteAbsent",
 		"accepts-zero-ttl":    "NonPositiveTTL",
 		"no-copy":             "Copies",
+		"adder-overwrites":    "AddIfAbsent",
+		"adder-not-atomic":    "AddIfAbsentConcurrent",
 	} {
 		t.Run(defect, func(t *testing.T) {
 			t.Parallel()
 			// The expiry subtests would only wait for the bound: skip them.
-			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenStores$", "-test.skip=^TestBrokenStores$/^(TTLExpiry|SetRefreshesTTL)$", "-test.v")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenStores$", "-test.skip=^TestBrokenStores$/^(TTLExpiry|SetRefreshesTTL|AddIfAbsentTTL)$", "-test.v")
 			cmd.Env = append(os.Environ(), "STORETEST_DEFECT="+defect)
 			out, err := cmd.CombinedOutput()
 			if err == nil {

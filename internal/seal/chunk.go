@@ -47,28 +47,9 @@ func (c Chunked) Present(r *http.Request) bool {
 // Write sets value, splitting it when needed, and expires every cookie of this
 // family the request carried that the new value does not use.
 func (c Chunked) Write(w http.ResponseWriter, r *http.Request, value string) error {
-	var cookies []*http.Cookie
-	single := c.Base
-	single.Value = value
-	if len(single.String()) <= MaxSetCookieBytes {
-		cookies = append(cookies, &single)
-	} else {
-		probe := c.Base
-		probe.Name = c.chunkName(c.MaxChunks)
-		room := MaxSetCookieBytes - len(probe.String())
-		if room <= 0 {
-			return ErrTooLarge
-		}
-		n := (len(value) + room - 1) / room
-		if n > c.MaxChunks {
-			return ErrTooLarge
-		}
-		for i := 0; i < n; i++ {
-			part := c.Base
-			part.Name = c.chunkName(i)
-			part.Value = value[i*room : min(len(value), (i+1)*room)]
-			cookies = append(cookies, &part)
-		}
+	cookies, err := c.split(value)
+	if err != nil {
+		return err
 	}
 	earlier := c.takeWritten(w)
 	keep := make(map[string]bool, len(cookies))
@@ -83,6 +64,40 @@ func (c Chunked) Write(w http.ResponseWriter, r *http.Request, value string) err
 		}
 	}
 	return nil
+}
+
+// Check returns ErrTooLarge when Write would refuse value.
+func (c Chunked) Check(value string) error {
+	_, err := c.split(value)
+	return err
+}
+
+// split cuts value into the cookies Write sets.
+func (c Chunked) split(value string) ([]*http.Cookie, error) {
+	var cookies []*http.Cookie
+	single := c.Base
+	single.Value = value
+	if len(single.String()) <= MaxSetCookieBytes {
+		cookies = append(cookies, &single)
+	} else {
+		probe := c.Base
+		probe.Name = c.chunkName(c.MaxChunks)
+		room := MaxSetCookieBytes - len(probe.String())
+		if room <= 0 {
+			return nil, ErrTooLarge
+		}
+		n := (len(value) + room - 1) / room
+		if n > c.MaxChunks {
+			return nil, ErrTooLarge
+		}
+		for i := 0; i < n; i++ {
+			part := c.Base
+			part.Name = c.chunkName(i)
+			part.Value = value[i*room : min(len(value), (i+1)*room)]
+			cookies = append(cookies, &part)
+		}
+	}
+	return cookies, nil
 }
 
 // takeWritten removes the Set-Cookie lines of this family that an earlier
