@@ -37,15 +37,17 @@
 // # Security
 //
 // Every policy (algorithm allowlist, clock skew, transaction lifetime and cap,
-// JWKS refetch interval, redirect targets, CSRF on sign-out, what is logged)
-// is listed in SECURITY.md in the repository, with the tests that fix it.
+// the JWKS refetch rule on key rotation, single redemption of a code,
+// validation of refreshed ID tokens, input bounds, token kinds at a
+// ResourceServer, redirect targets, CSRF on sign-out, what is logged) is
+// listed in SECURITY.md in the repository, with the tests that fix it.
 //
 // # Errors and statuses
 //
 // Every error matches a sentinel with [errors.Is]; [StatusCode] maps it to the
 // status the default error page uses:
 //
-//	ErrInvalidCallback          400  bad state, replay, iss mix-up, duplicate parameters
+//	ErrInvalidCallback          400  bad state, replay (a code already redeemed), iss mix-up, duplicate or oversized parameters
 //	ErrInvalidLogoutToken       400  a rejected back-channel logout request
 //	ErrAuthorization            401  Logto answered with an OAuth error (e.g. access_denied)
 //	ErrNotAuthenticated         401  no usable session (or Logto ended it)
