@@ -865,7 +865,8 @@ func TestOIDCProviderCallbackRejections(t *testing.T) {
 		b := newBrowser(t)
 		cbURL := a.authorize(b, a.startSignIn(b))
 		// Someone holding a copy of the transaction cookie (the cookie is
-		// stateless, so only the provider can notice this replay).
+		// stateless, so across instances only the provider can notice this
+		// replay).
 		thief := b.clone(a.app.URL)
 
 		if r := b.get(cbURL.String()); r.StatusCode != http.StatusSeeOther {
@@ -883,10 +884,15 @@ func TestOIDCProviderCallbackRejections(t *testing.T) {
 			t.Fatal("a replayed callback ended the existing session")
 		}
 
-		// Cloned transaction: the SDK redeems the code again, oidc-provider
-		// answers invalid_grant (documented as 502 ErrProviderResponse) and
-		// revokes the grant the code belonged to.
-		r := thief.get(cbURL.String())
+		// Cloned transaction at a second instance of the app (same
+		// configuration, a cookie session store, which cannot claim a state
+		// across instances; within one instance a redeemed transaction is
+		// remembered, see TestOIDCProviderDoubleDelivery): it redeems the
+		// code again, oidc-provider answers invalid_grant (documented as 502
+		// ErrProviderResponse) and revokes the grant the code belonged to.
+		second := httptest.NewServer(a.newClient(nil).Handler())
+		t.Cleanup(second.Close)
+		r := thief.get(second.URL + cbURL.RequestURI())
 		var pe *logto.ProviderError
 		if r.StatusCode != http.StatusBadGateway || !errors.Is(a.lastError(), logto.ErrProviderResponse) ||
 			!errors.As(a.lastError(), &pe) || pe.Code != "invalid_grant" {

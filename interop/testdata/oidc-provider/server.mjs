@@ -7,6 +7,21 @@
 //                         for login_hint=deny, answers access_denied (the
 //                         user cancelled)
 //
+// and, for the tests to drive and observe it:
+//
+//   POST /__test/rotate-keys   rotates the signing key as Logto does: a new
+//                              ES384 key is current from the very next token
+//                              on, the previous current key stays published
+//                              after it (two keys, new first). Answers
+//                              {"kids": [new, previous]}.
+//   POST /__test/token-delay?ms=N
+//                              /oidc/token waits N ms before it handles a
+//                              request (0: no delay), so that requests overlap
+//   GET /__test/stats          {"requests": {path: n}, "token": {grant_type: n},
+//                              "tokenErrors": {"grant_type error": n}}: every
+//                              request by path, and /oidc/token requests by
+//                              grant_type and by error answered
+//
 // Environment:
 //   PORT                      port on 127.0.0.1 (0 or unset: a random one)
 //   CLIENT_ID, CLIENT_SECRET  the confidential (client_secret_basic) client
@@ -73,11 +88,91 @@ const claims = {
 };
 const oidcScopes = new Set(['openid', 'offline_access', ...Object.keys(claims)]);
 
+// The storage every Provider instance shares (see rotate): oidc-provider's
+// default MemoryAdapter keeps a store per instance, so grants, sessions,
+// interactions and tokens would not survive a key rotation. Same semantics:
+// entries expire, and revokeByGrantId drops every token of a grant (as
+// oidc-provider does on a reused authorization code or refresh token).
+const storage = new Map(); // "Model:id" -> { payload, expiresAt }
+const grantMembers = new Map(); // grantId -> Set of "Model:id"
+const sessionUids = new Map(); // uid -> "Session:id"
+const userCodes = new Map(); // userCode -> "Model:id"
+const grantable = new Set([
+  'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode',
+  'BackchannelAuthenticationRequest', 'PreAuthorizedCode',
+]);
+
+function load(key) {
+  const entry = storage.get(key);
+  if (!entry) return undefined;
+  if (entry.expiresAt <= Date.now()) {
+    storage.delete(key);
+    return undefined;
+  }
+  return entry.payload;
+}
+
+class SharedMemoryAdapter {
+  constructor(model) {
+    this.model = model;
+  }
+
+  key(id) {
+    return `${this.model}:${id}`;
+  }
+
+  async upsert(id, payload, expiresIn) {
+    const key = this.key(id);
+    const expiresAt = typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : Infinity;
+    storage.set(key, { payload, expiresAt });
+    if (this.model === 'Session') sessionUids.set(payload.uid, key);
+    if (payload.userCode) userCodes.set(payload.userCode, key);
+    if (grantable.has(this.model) && payload.grantId) {
+      if (!grantMembers.has(payload.grantId)) grantMembers.set(payload.grantId, new Set());
+      grantMembers.get(payload.grantId).add(key);
+    }
+  }
+
+  async find(id) {
+    return load(this.key(id));
+  }
+
+  async findByUid(uid) {
+    const key = sessionUids.get(uid);
+    return key && load(key);
+  }
+
+  async findByUserCode(userCode) {
+    const key = userCodes.get(userCode);
+    return key && load(key);
+  }
+
+  async consume(id) {
+    const payload = load(this.key(id));
+    if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id) {
+    storage.delete(this.key(id));
+  }
+
+  async revokeByGrantId(grantId) {
+    for (const key of grantMembers.get(grantId) ?? []) storage.delete(key);
+    grantMembers.delete(grantId);
+  }
+}
+
+// Published signing keys, current first.
+let signingKeys = [signingKey()];
+const cookieKeys = [crypto.randomBytes(32).toString('base64url')];
+
 function configuration() {
   return {
-    clients: [client],
-    jwks: { keys: [signingKey()] },
-    cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
+    adapter: SharedMemoryAdapter,
+    // Copies: a Provider may keep and alter what it is given.
+    clients: [structuredClone(client)],
+    jwks: { keys: signingKeys.map((k) => ({ ...k })) },
+    cookies: { keys: cookieKeys },
     claims,
     scopes: [...oidcScopes],
     conformIdTokenClaims: false,
@@ -189,11 +284,79 @@ async function interaction(provider, uid, req, res) {
   }, { mergeWithLastSubmission: false });
 }
 
+// Per-request counters for /__test/stats.
+const stats = { requests: {}, token: {}, tokenErrors: {} };
+const count = (map, key) => { map[key] = (map[key] ?? 0) + 1; };
+let tokenDelayMs = 0;
+
+// The current Provider. Its key set is fixed at construction, so a rotation
+// builds a new one over the same storage, clients and cookie keys and swaps
+// it in: requests already in flight finish on the old one.
 let provider;
 let handle;
 
+function build(issuer) {
+  const p = new Provider(issuer, configuration());
+  p.on('server_error', (ctx, err) => console.error('server_error:', err));
+  p.use(async (ctx, next) => {
+    if (ctx.path !== '/token') {
+      await next();
+      return;
+    }
+    if (tokenDelayMs > 0) await new Promise((resolve) => { setTimeout(resolve, tokenDelayMs); });
+    try {
+      await next();
+    } finally {
+      const grantType = String(ctx.oidc?.params?.grant_type ?? 'unknown');
+      count(stats.token, grantType);
+      if (ctx.status >= 400) count(stats.tokenErrors, `${grantType} ${ctx.body?.error ?? ctx.status}`);
+    }
+  });
+  provider = p;
+  handle = p.callback();
+}
+
+function json(res, status, body) {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
+  res.end(`${JSON.stringify(body)}\n`);
+}
+
+// Test administration; nothing here is part of Logto.
+function admin(pathname, req, res, issuer) {
+  const url = new URL(req.url, 'http://127.0.0.1');
+  if (pathname === '/__test/rotate-keys' && req.method === 'POST') {
+    signingKeys = [signingKey(), signingKeys[0]];
+    build(issuer);
+    json(res, 200, { kids: signingKeys.map((k) => k.kid) });
+    return true;
+  }
+  if (pathname === '/__test/token-delay' && req.method === 'POST') {
+    const ms = Number(url.searchParams.get('ms'));
+    if (!Number.isInteger(ms) || ms < 0 || ms > 60000) {
+      json(res, 400, { error: 'ms must be an integer in [0, 60000]' });
+      return true;
+    }
+    tokenDelayMs = ms;
+    json(res, 200, { ms });
+    return true;
+  }
+  if (pathname === '/__test/stats' && req.method === 'GET') {
+    json(res, 200, stats);
+    return true;
+  }
+  return false;
+}
+
+let issuer;
+
 const server = http.createServer((req, res) => {
   const { pathname } = new URL(req.url, 'http://127.0.0.1');
+  if (pathname.startsWith('/__test/')) {
+    if (!admin(pathname, req, res, issuer)) json(res, 404, { error: 'not found' });
+    return;
+  }
+  count(stats.requests, pathname);
   if (pathname === '/oidc' || pathname.startsWith('/oidc/')) {
     // Mount under /oidc: oidc-provider derives its mount path from
     // originalUrl minus url (oidc_context.js urlFor).
@@ -222,9 +385,8 @@ const server = http.createServer((req, res) => {
 
 server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
   const { port } = server.address();
-  provider = new Provider(`http://127.0.0.1:${port}/oidc`, configuration());
-  provider.on('server_error', (ctx, err) => console.error('server_error:', err));
-  handle = provider.callback();
+  issuer = `http://127.0.0.1:${port}/oidc`;
+  build(issuer);
   console.log(`READY ${port}`);
 });
 
