@@ -63,20 +63,16 @@ func newInstance(t *testing.T, srv *httptest.Server, redisAddr, baseURL, endpoin
 	t.Cleanup(srv.Close)
 }
 
-// TestTwoInstancesOneRefresh is the deployment this package exists for: two
-// instances of an app behind a load balancer share sessions and refreshes in
-// one Redis. A page's burst of API calls with an expired access token, spread
-// over both, makes one refresh_token grant, and every call gets its token.
-func TestTwoInstancesOneRefresh(t *testing.T) {
-	t.Parallel()
+// twoInstances starts a provider and two instances of one app sharing one
+// Redis. Both serve the app's one public origin; the test talks to each
+// directly, as a load balancer would.
+func twoInstances(t *testing.T) (*logtotest.Server, *testkit.Clock, *httptest.Server, *httptest.Server) {
+	t.Helper()
 	redisAddr := startRedis(t)
 	clock := testkit.NewClock()
 	op := logtotest.NewServer(t,
 		logtotest.WithClock(clock.Now),
 		logtotest.WithResources(logtotest.Resource{Indicator: e2eResource, Scopes: []string{"read:items"}}))
-
-	// Both instances serve the app's one public origin; the test talks to
-	// each directly, as the load balancer would.
 	srvA, srvB := httptest.NewUnstartedServer(nil), httptest.NewUnstartedServer(nil)
 	baseURL := "http://" + srvA.Listener.Addr().String()
 	op.AddApp(logtotest.App{
@@ -86,6 +82,16 @@ func TestTwoInstancesOneRefresh(t *testing.T) {
 	})
 	newInstance(t, srvA, redisAddr, baseURL, op.URL(), clock.Now)
 	newInstance(t, srvB, redisAddr, baseURL, op.URL(), clock.Now)
+	return op, clock, srvA, srvB
+}
+
+// TestTwoInstancesOneRefresh is the deployment this package exists for: two
+// instances of an app behind a load balancer share sessions and refreshes in
+// one Redis. A page's burst of API calls with an expired access token, spread
+// over both, makes one refresh_token grant, and every call gets its token.
+func TestTwoInstancesOneRefresh(t *testing.T) {
+	t.Parallel()
+	op, clock, srvA, srvB := twoInstances(t)
 
 	cookie := signIn(t, srvA.URL)
 	first := get(t, srvA.URL+"/api/token", cookie)
@@ -232,20 +238,7 @@ func refreshGrants(op *logtotest.Server) []logtotest.Request {
 // redeems the code, the other answers 400, and the session works on both.
 func TestTwoInstancesOneCodeExchange(t *testing.T) {
 	t.Parallel()
-	redisAddr := startRedis(t)
-	clock := testkit.NewClock()
-	op := logtotest.NewServer(t,
-		logtotest.WithClock(clock.Now),
-		logtotest.WithResources(logtotest.Resource{Indicator: e2eResource, Scopes: []string{"read:items"}}))
-	srvA, srvB := httptest.NewUnstartedServer(nil), httptest.NewUnstartedServer(nil)
-	baseURL := "http://" + srvA.Listener.Addr().String()
-	op.AddApp(logtotest.App{
-		ID: e2eAppID, Secret: e2eAppSecret, Name: "two instances",
-		RedirectURIs:           []string{baseURL + "/callback"},
-		PostLogoutRedirectURIs: []string{baseURL + "/"},
-	})
-	newInstance(t, srvA, redisAddr, baseURL, op.URL(), clock.Now)
-	newInstance(t, srvB, redisAddr, baseURL, op.URL(), clock.Now)
+	op, _, srvA, srvB := twoInstances(t)
 
 	callback, cookie := startSignIn(t, srvA.URL)
 	op.SetHooks(logtotest.Hooks{Delay: func(path string) time.Duration {

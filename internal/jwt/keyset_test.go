@@ -109,6 +109,12 @@ func keySet(f *fixture, now func() time.Time) *jwt.KeySet {
 	return &jwt.KeySet{URL: f.srv.URL, Client: f.srv.Client(), Now: now}
 }
 
+// newKeySet is a key set over a fixture serving keys, on a fake clock.
+func newKeySet(t testing.TB, keys ...jose.JSONWebKey) (*fixture, *settable, *jwt.KeySet) {
+	f, clock := newFixture(t, keys...), newSettable()
+	return f, clock, keySet(f, clock.Now)
+}
+
 // settable is a fake clock.
 type settable struct {
 	mu  sync.Mutex
@@ -129,9 +135,7 @@ func TestRotationRightAfterFetch(t *testing.T) {
 	for _, trusted := range []bool{true, false} {
 		_, pub1 := ecKey(t, "k1")
 		_, pub2 := ecKey(t, "k2")
-		f := newFixture(t, pub1)
-		clock := newSettable()
-		ks := keySet(f, clock.Now)
+		f, clock, ks := newKeySet(t, pub1)
 		ctx := context.Background()
 		if _, err := ks.Keys(ctx, "k1", "ES384", trusted); err != nil {
 			t.Fatalf("k1: %v", err)
@@ -189,9 +193,7 @@ func TestConcurrentMissesShareOneFetch(t *testing.T) {
 func TestUnknownKidFloodIsBounded(t *testing.T) {
 	t.Parallel()
 	_, pub1 := ecKey(t, "k1")
-	f := newFixture(t, pub1)
-	clock := newSettable()
-	ks := keySet(f, clock.Now)
+	f, clock, ks := newKeySet(t, pub1)
 	ctx := context.Background()
 	// One minute of a flood: 1000 random kids per second.
 	for sec := 0; sec < 60; sec++ {
@@ -230,9 +232,7 @@ func TestUntrustedFloodDoesNotStarveTrusted(t *testing.T) {
 	t.Parallel()
 	_, pub1 := ecKey(t, "k1")
 	_, pub2 := ecKey(t, "k2")
-	f := newFixture(t, pub1)
-	clock := newSettable()
-	ks := keySet(f, clock.Now)
+	f, _, ks := newKeySet(t, pub1)
 	ctx := context.Background()
 	for i := 0; i < 50; i++ { // exhaust the untrusted budget
 		_, _ = ks.Keys(ctx, fmt.Sprint("forged-", i), "ES384", false)
@@ -254,9 +254,7 @@ func TestUntrustedFloodDoesNotStarveTrusted(t *testing.T) {
 func TestRotationsDoNotUseTheBudget(t *testing.T) {
 	t.Parallel()
 	_, pub := ecKey(t, "k0")
-	f := newFixture(t, pub)
-	clock := newSettable()
-	ks := keySet(f, clock.Now)
+	f, clock, ks := newKeySet(t, pub)
 	ctx := context.Background()
 	if _, err := ks.Keys(ctx, "k0", "ES384", false); err != nil {
 		t.Fatal(err)
@@ -278,9 +276,7 @@ func TestStaleKeysRefetched(t *testing.T) {
 	t.Parallel()
 	_, pub1 := ecKey(t, "k1")
 	_, pub2 := ecKey(t, "k2")
-	f := newFixture(t, pub1)
-	clock := newSettable()
-	ks := keySet(f, clock.Now)
+	f, clock, ks := newKeySet(t, pub1)
 	ctx := context.Background()
 	if _, err := ks.Keys(ctx, "k1", "ES384", true); err != nil {
 		t.Fatal(err)

@@ -121,6 +121,8 @@ func TestVerifyRules(t *testing.T) {
 		{"payload swapped", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"`+issuer+`","aud":"app","sub":"admin"}`)) + "." + parts[2], idRules, jwt.ReasonSignature},
 		{"alg none", base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + parts[1] + ".", idRules, jwt.ReasonSignature},
 		{"padded", good + "=", idRules, jwt.ReasonSignature},
+		{"crit header", es.sign(map[string]any{"crit": []string{"exp"}, "exp": 1}, base()), idRules, jwt.ReasonSignature},
+		{"embedded jwk", es.sign(map[string]any{"jwk": map[string]any{"kty": "EC"}}, base()), idRules, jwt.ReasonSignature},
 		{"JSON serialization", `{"payload":"` + parts[1] + `","protected":"` + parts[0] + `","signature":"` + parts[2] + `"}`, idRules, jwt.ReasonSignature},
 		{"too long", good + "." + strings.Repeat("A", jwt.MaxTokenLength), idRules, jwt.ReasonSignature},
 	} {
