@@ -105,7 +105,7 @@ const (
 	ReasonNonce           Reason = "nonce"
 	ReasonAccessTokenHash Reason = "at_hash" // the ID token's at_hash does not match the access token that came with it
 	ReasonNetwork         Reason = "network"
-	ReasonIdentityChange  Reason = "identity_change" // a refreshed ID token names another iss, sub or aud
+	ReasonIdentityChange  Reason = "identity_change" // a refreshed ID token changes sub, aud, azp or auth_time (OpenID Connect Core 12.2)
 	ReasonTimeout         Reason = "timeout"
 )
 
