@@ -1,0 +1,196 @@
+package logto_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/logto-go/logto"
+)
+
+// The SDK's input bounds, as seen from outside (bounds.go);
+// TestCallbackInputBoundaries pins them.
+const (
+	callbackQueryLimit = 16 << 10
+	callbackParamLimit = 4 << 10
+	logoutBodyLimit    = 64 << 10
+	logoutTokenLimit   = 16 << 10
+	maxSetCookieBytes  = 4096 // what browsers store of one Set-Cookie line
+)
+
+// callbackReason returns the CallbackError reason of err, "" if none.
+func callbackReason(err error) logto.Reason {
+	var ce *logto.CallbackError
+	if errors.As(err, &ce) {
+		return ce.Reason
+	}
+	return ""
+}
+
+// TestCallbackOversizedInput: an oversized or malformed callback is refused
+// with 400 before any work: no provider request of any kind, no session or
+// transaction cookie written or deleted, and the transaction stays usable, so
+// the genuine callback then signs in.
+func TestCallbackOversizedInput(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := h.browser()
+	cb := h.authorize(b, h.startSignIn(b, "/after"))
+	good := cb.Query()
+
+	big := func(n int) string { return strings.Repeat("a", n) }
+	with := func(edit func(q url.Values)) string {
+		q := url.Values{}
+		for k, v := range good {
+			q[k] = append([]string(nil), v...)
+		}
+		edit(q)
+		return q.Encode()
+	}
+	for _, tc := range []struct {
+		name  string
+		query string
+		want  logto.Reason
+	}{
+		{"64 KiB code", with(func(q url.Values) { q.Set("code", big(64<<10)) }), logto.ReasonParameterTooLarge},
+		{"code over the parameter bound", with(func(q url.Values) { q.Set("code", big(callbackParamLimit+1)) }), logto.ReasonParameterTooLarge},
+		{"state", with(func(q url.Values) { q.Set("state", good.Get("state")+big(callbackParamLimit)) }), logto.ReasonParameterTooLarge},
+		{"iss", with(func(q url.Values) { q.Set("iss", good.Get("iss")+"/"+big(callbackParamLimit)) }), logto.ReasonParameterTooLarge},
+		{"error", with(func(q url.Values) { q.Del("code"); q.Set("error", big(callbackParamLimit+1)) }), logto.ReasonParameterTooLarge},
+		{"error_description", with(func(q url.Values) {
+			q.Del("code")
+			q.Set("error", "access_denied")
+			q.Set("error_description", big(callbackParamLimit+1))
+		}), logto.ReasonParameterTooLarge},
+		{"error_uri", with(func(q url.Values) {
+			q.Del("code")
+			q.Set("error", "access_denied")
+			q.Set("error_uri", "https://x.example/"+big(callbackParamLimit))
+		}), logto.ReasonParameterTooLarge},
+		{"second oversized code", with(func(q url.Values) { q.Add("code", big(callbackParamLimit+1)) }), logto.ReasonParameterTooLarge},
+		{"whole query", with(func(q url.Values) { q.Set("utm_source", big(callbackQueryLimit)) }), logto.ReasonParameterTooLarge},
+		{"malformed escape", good.Encode() + "&x=%zz", logto.ReasonMalformedQuery},
+		{"malformed code", strings.Replace(good.Encode(), "code=", "code=%zz", 1), logto.ReasonMalformedQuery},
+		{"semicolon separator", good.Encode() + ";x=1", logto.ReasonMalformedQuery},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			requests, tokens := len(h.op.Requests()), h.tokenCalls()
+			r := b.get(h.app.URL + "/callback?" + tc.query)
+			if r.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400", r.StatusCode)
+			}
+			err := h.lastError()
+			if !errors.Is(err, logto.ErrInvalidCallback) || callbackReason(err) != tc.want {
+				t.Fatalf("error %v, want ErrInvalidCallback with reason %q", err, tc.want)
+			}
+			if got := len(h.op.Requests()) - requests; got != 0 {
+				t.Errorf("provider saw %d requests, want 0", got)
+			}
+			if got := h.tokenCalls() - tokens; got != 0 {
+				t.Errorf("token endpoint saw %d requests, want 0", got)
+			}
+			if lines := r.Header.Values("Set-Cookie"); len(lines) != 0 {
+				t.Errorf("Set-Cookie written (the transaction must stay untouched): %q", lines)
+			}
+			h.assertNoLeak(r)
+		})
+	}
+
+	// The oversized callbacks consumed nothing: the genuine one signs in.
+	requests := len(h.op.Requests())
+	r := b.get(cb.String())
+	if r.StatusCode != http.StatusSeeOther || location(t, r).Path != "/after" {
+		t.Fatalf("genuine callback: status %d, Location %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	if !h.sessionCookieWritten(r) {
+		t.Fatal("genuine callback wrote no session")
+	}
+	if got := h.tokenCalls(); got != 1 {
+		t.Fatalf("token endpoint saw %d requests over the whole test, want 1", got)
+	}
+	t.Logf("provider requests: %d before the genuine callback, %d after", requests, len(h.op.Requests()))
+}
+
+// TestCallbackInputBoundaries pins the bounds: a parameter of exactly
+// callbackParamLimit bytes and a query of exactly callbackQueryLimit bytes
+// pass the size check (and fail later, on the unknown state), one byte more
+// is refused.
+func TestCallbackInputBoundaries(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	const state = "st"
+	queryOf := func(n int) string {
+		q := "state=" + state + "&code=c&pad="
+		return q + strings.Repeat("p", n-len(q))
+	}
+	for _, tc := range []struct {
+		name  string
+		query string
+		want  logto.Reason
+	}{
+		{"code at the bound", "state=" + state + "&code=" + strings.Repeat("c", callbackParamLimit), logto.ReasonStateMismatch},
+		{"code over the bound", "state=" + state + "&code=" + strings.Repeat("c", callbackParamLimit+1), logto.ReasonParameterTooLarge},
+		{"escaped code at the bound (decoded length counts)", "state=" + state + "&code=" + strings.Repeat("%41", callbackParamLimit), logto.ReasonStateMismatch},
+		{"escaped code over the bound", "state=" + state + "&code=" + strings.Repeat("%41", callbackParamLimit+1), logto.ReasonParameterTooLarge},
+		{"error_description at the bound", "state=" + state + "&error=x&error_description=" + strings.Repeat("d", callbackParamLimit), logto.ReasonStateMismatch},
+		{"query at the bound", queryOf(callbackQueryLimit), logto.ReasonStateMismatch},
+		{"query over the bound", queryOf(callbackQueryLimit + 1), logto.ReasonParameterTooLarge},
+		{"other parameter may be large", "state=" + state + "&code=c&pad=" + strings.Repeat("p", callbackParamLimit*2), logto.ReasonStateMismatch},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/callback", nil)
+			r.URL.RawQuery = tc.query
+			err := h.client.HandleSignIn(httptest.NewRecorder(), r)
+			if got := callbackReason(err); got != tc.want || logto.StatusCode(err) != http.StatusBadRequest {
+				t.Fatalf("HandleSignIn = %v (reason %q), want reason %q", err, got, tc.want)
+			}
+		})
+	}
+	if n := len(h.op.Requests()); n != 0 {
+		t.Fatalf("provider saw %d requests, want 0", n)
+	}
+}
+
+// TestBackChannelLogoutOversized: a body over 64 KiB or a logout_token over
+// 16 KiB is refused with 400 before discovery, a JWKS fetch or a signature
+// check, and ends no session.
+func TestBackChannelLogoutOversized(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t) // nothing discovered yet: any verification would show as a provider request
+	valid := h.logoutToken(t, nil, nil)
+	post := func(body string) *response {
+		req, _ := http.NewRequest(http.MethodPost, h.app.URL+"/backchannel-logout", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return (&browser{t: t, c: http.DefaultClient}).do(req)
+	}
+	for _, tc := range []struct{ name, body string }{
+		{"logout_token over its bound", "logout_token=" + valid + "." + strings.Repeat("A", logoutTokenLimit)},
+		{"body over the cap", "logout_token=" + strings.Repeat("A", logoutBodyLimit)},
+		{"valid token, body over the cap", "logout_token=" + valid + "&pad=" + strings.Repeat("p", logoutBodyLimit)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if r := post(tc.body); r.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400", r.StatusCode)
+			}
+			req := httptest.NewRequest(http.MethodPost, "/backchannel-logout", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if err := h.client.HandleBackChannelLogout(httptest.NewRecorder(), req); !errors.Is(err, logto.ErrInvalidLogoutToken) {
+				t.Fatalf("HandleBackChannelLogout = %v, want ErrInvalidLogoutToken", err)
+			}
+		})
+	}
+	if n := len(h.op.Requests()); n != 0 {
+		t.Fatalf("provider saw %d requests, want 0: %+v", n, h.op.Requests())
+	}
+	// The same token within the bounds is accepted, and only then is the
+	// provider asked (discovery and keys).
+	if r := post(url.Values{"logout_token": {valid}}.Encode()); r.StatusCode != http.StatusOK {
+		t.Fatalf("valid logout token: status %d", r.StatusCode)
+	}
+	if n := len(h.op.Requests()); n == 0 {
+		t.Fatal("valid logout token verified without the provider: the counts above prove nothing")
+	}
+}
