@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -193,4 +194,87 @@ func TestBackChannelLogoutOversized(t *testing.T) {
 	if n := len(h.op.Requests()); n == 0 {
 		t.Fatal("valid logout token verified without the provider: the counts above prove nothing")
 	}
+}
+
+// assertCookiesFit fails when r sets a cookie browsers would drop.
+func assertCookiesFit(t *testing.T, r *response) {
+	t.Helper()
+	for _, line := range r.Header.Values("Set-Cookie") {
+		if len(line) > maxSetCookieBytes {
+			t.Errorf("%s %s: Set-Cookie of %d bytes (browsers drop over %d)", r.Request.Method, r.Request.URL.Path, len(line), maxSetCookieBytes)
+		}
+	}
+}
+
+// TestOversizedCookies: an oversized session cookie or an absurd number of
+// chunk cookies reads as signed out (never a 500) before any decoding, and the
+// only Set-Cookie lines are deletions, at most one per real chunk name; a
+// flood of transaction cookies is bounded likewise at /sign-in.
+func TestOversizedCookies(t *testing.T) {
+	t.Parallel()
+	for _, server := range []bool{false, true} {
+		t.Run("server-side store "+strconv.FormatBool(server), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withConfig(func(c *logto.Config) {
+				if server {
+					c.SessionStore = logto.NewMemoryStore(nil)
+				}
+			}))
+			name := "logto_" + h.appID
+			var many strings.Builder
+			for i := 0; i < 2000; i++ {
+				many.WriteString(name + "." + strconv.Itoa(i) + "=v; ")
+			}
+			for _, tc := range []struct {
+				name, cookie string
+			}{
+				{"head over 4096 bytes", name + "=" + strings.Repeat("A", 5000)},
+				{"head of 64 KiB", name + "=" + strings.Repeat("A", 64<<10)},
+				{"chunk over 4096 bytes", name + ".0=AAAA; " + name + ".1=" + strings.Repeat("A", 5000)},
+				{"2000 chunks", many.String()},
+				{"non-canonical chunk names", name + ".00=a; " + name + ".+1=b; " + name + ".-0=c; " + name + ".12=d"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					req, _ := http.NewRequest(http.MethodGet, h.app.URL+"/api/context", nil)
+					req.Header.Set("Cookie", tc.cookie)
+					r := (&browser{t: t, c: http.DefaultClient}).do(req)
+					if r.StatusCode != http.StatusOK || strings.Contains(r.body, `"isAuthenticated":true`) {
+						t.Fatalf("status %d, body %s", r.StatusCode, r.body)
+					}
+					lines := r.Header.Values("Set-Cookie")
+					if len(lines) > 13 { // the head and 12 chunks
+						t.Errorf("%d Set-Cookie lines, want at most 13", len(lines))
+					}
+					for _, ck := range setCookies(r) {
+						if ck.MaxAge >= 0 || ck.Value != "" {
+							t.Errorf("cookie written, not cleared: %s", ck.Name)
+						}
+					}
+				})
+			}
+			if n := len(h.op.Requests()); n != 0 {
+				t.Errorf("provider saw %d requests, want 0", n)
+			}
+		})
+	}
+
+	t.Run("transaction cookie flood", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		var many strings.Builder
+		for i := 0; i < 2000; i++ {
+			many.WriteString("logto_" + h.appID + "_tx_" + strconv.Itoa(i) + "=" + strings.Repeat("A", 20) + "; ")
+		}
+		many.WriteString("logto_" + h.appID + "_tx_big=" + strings.Repeat("A", 8000))
+		req, _ := http.NewRequest(http.MethodGet, h.app.URL+"/sign-in", nil)
+		req.Header.Set("Cookie", many.String())
+		r := h.browser().do(req)
+		if r.StatusCode != http.StatusFound {
+			t.Fatalf("/sign-in: status %d: %s", r.StatusCode, r.body)
+		}
+		assertCookiesFit(t, r)
+		if n := len(r.Header.Values("Set-Cookie")); n > 64 {
+			t.Errorf("%d Set-Cookie lines for a flood of 2001 cookies", n)
+		}
+	})
 }

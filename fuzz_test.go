@@ -32,15 +32,29 @@ func FuzzSessionCookie(f *testing.F) {
 	for _, s := range []string{
 		"logto_fuzzapp=abc", "logto_fuzzapp.0=a; logto_fuzzapp.1=b", `_logto={"appId":"x"}; logto_fuzzapp=""`,
 		"logto_fuzzapp=MTcwMDAwMDAwMHxhYmN8ZGVm", "logto_fuzzapp.0=; logto_fuzzapp.7=x", "=;;==;",
+		"logto_fuzzapp=" + strings.Repeat("A", 5000), "logto_fuzzapp.0=a; logto_fuzzapp.1=" + strings.Repeat("A", 5000),
+		strings.Repeat("logto_fuzzapp.99=a; logto_fuzzapp.3=b; ", 200), "logto_fuzzapp.01=a; logto_fuzzapp.+1=b",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, cookie string) {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Cookie", cookie)
-		lc, err := c.GetContext(httptest.NewRecorder(), r)
+		w := httptest.NewRecorder()
+		lc, err := c.GetContext(w, r)
 		if err != nil || lc.IsAuthenticated {
 			t.Fatalf("GetContext = %+v, %v", lc, err)
+		}
+		// Whatever the Cookie header holds, the answer only clears cookies,
+		// at most the session cookie and its 12 chunk names.
+		lines := w.Header().Values("Set-Cookie")
+		if len(lines) > 13 {
+			t.Fatalf("%d Set-Cookie lines", len(lines))
+		}
+		for _, ck := range w.Result().Cookies() {
+			if ck.MaxAge >= 0 || ck.Value != "" {
+				t.Fatalf("cookie written: %v", ck)
+			}
 		}
 	})
 }

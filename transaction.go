@@ -56,6 +56,11 @@ func (t *transactions) cookie(name, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: t.secure, SameSite: http.SameSiteLaxMode}
 }
 
+// scanLimit bounds how many transaction cookies one request may make this
+// package open (and expire): a browser holds at most MaxPendingSignIns live
+// ones, so anything far beyond is a crafted request, ignored.
+func (t *transactions) scanLimit() int { return 2*t.max + 16 }
+
 // save writes tx as a new cookie and drops the oldest pending transactions
 // beyond the cap (and any unreadable ones).
 func (t *transactions) save(w http.ResponseWriter, r *http.Request, tx *transaction) error {
@@ -64,12 +69,16 @@ func (t *transactions) save(w http.ResponseWriter, r *http.Request, tx *transact
 		created int64
 	}
 	var live []pending
+	scanned := 0
 	for _, ck := range r.Cookies() {
 		if !strings.HasPrefix(ck.Name, t.prefix) {
 			continue
 		}
+		if scanned++; scanned > t.scanLimit() {
+			break
+		}
 		var old transaction
-		if err := t.codec.Open(ck.Name, ck.Value, &old); err != nil || t.expired(&old) {
+		if len(ck.Value) > seal.MaxSetCookieBytes || t.codec.Open(ck.Name, ck.Value, &old) != nil || t.expired(&old) {
 			http.SetCookie(w, t.cookie(ck.Name, "", -1))
 			continue
 		}
@@ -90,7 +99,8 @@ func (t *transactions) save(w http.ResponseWriter, r *http.Request, tx *transact
 }
 
 // take finds the transaction for state and deletes its cookie whatever the
-// outcome. It returns nil when there is no live transaction for state.
+// outcome. It returns nil when there is no live transaction for state. A
+// value longer than a browser stores is not opened.
 func (t *transactions) take(w http.ResponseWriter, r *http.Request, state string) *transaction {
 	name := t.cookieName(state)
 	cks := r.CookiesNamed(name)
@@ -98,9 +108,12 @@ func (t *transactions) take(w http.ResponseWriter, r *http.Request, state string
 		return nil
 	}
 	http.SetCookie(w, t.cookie(name, "", -1))
-	for _, ck := range cks {
+	for i, ck := range cks {
+		if i >= t.scanLimit() {
+			break
+		}
 		var tx transaction
-		if t.codec.Open(name, ck.Value, &tx) != nil || t.expired(&tx) {
+		if len(ck.Value) > seal.MaxSetCookieBytes || t.codec.Open(name, ck.Value, &tx) != nil || t.expired(&tx) {
 			continue
 		}
 		if subtle.ConstantTimeCompare([]byte(tx.State), []byte(state)) == 1 {
