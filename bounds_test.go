@@ -206,6 +206,81 @@ func assertCookiesFit(t *testing.T, r *response) {
 	}
 }
 
+// TestReturnToFitsCookie: a returnTo sealed into the transaction cookie never
+// makes it exceed 4096 bytes. One that fits is kept; a longer one (up to the
+// 2048 characters safeReturnTo accepts, or shorter with characters JSON
+// escapes) is replaced by "/", and the sign-in completes. RequireAuth on a
+// long deep link degrades the same way.
+func TestReturnToFitsCookie(t *testing.T) {
+	t.Parallel()
+	const marker = "/deep-MARKER-"
+	path := func(n int, fill string) string {
+		return (marker + strings.Repeat(fill, n))[:n]
+	}
+	for _, tc := range []struct {
+		name     string
+		returnTo string
+		deepLink bool // reach /sign-in through RequireAuth
+		want     string
+	}{
+		{"short", "/dashboard?tab=1", false, "/dashboard?tab=1"},
+		{"1500 characters fits", path(1500, "a"), false, path(1500, "a")},
+		{"2048 characters", path(2048, "a"), false, "/"},
+		{"2048 characters of ampersands", "/?" + strings.Repeat("&", 2046), false, "/"},
+		{"1200 characters of ampersands", "/?" + strings.Repeat("&", 1198), false, "/"},
+		{"deep link that fits", "/private?q=" + strings.Repeat("x", 1000), true, "/private?q=" + strings.Repeat("x", 1000)},
+		{"long deep link", "/private?q=" + strings.Repeat("x", 2030), true, "/"},
+		{"deep link past safeReturnTo", "/private?q=" + strings.Repeat("x", 5000), true, "/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			b := h.browser()
+			signIn := h.app.URL + "/sign-in?returnTo=" + url.QueryEscape(tc.returnTo)
+			if tc.deepLink {
+				r := b.get(h.app.URL + tc.returnTo)
+				assertCookiesFit(t, r)
+				if r.StatusCode != http.StatusSeeOther {
+					t.Fatalf("RequireAuth: status %d", r.StatusCode)
+				}
+				signIn = location(t, r).String()
+			}
+			r := b.get(signIn)
+			assertCookiesFit(t, r)
+			if r.StatusCode != http.StatusFound {
+				t.Fatalf("/sign-in: status %d", r.StatusCode)
+			}
+			tx := 0
+			for name, ck := range setCookies(r) {
+				if strings.HasPrefix(name, "logto_"+h.appID+"_tx_") && ck.MaxAge > 0 {
+					tx++
+				}
+			}
+			if tx != 1 {
+				t.Fatalf("/sign-in set %d transaction cookies, want 1", tx)
+			}
+			r = b.get(h.authorize(b, location(t, r)).String())
+			assertCookiesFit(t, r)
+			if r.StatusCode != http.StatusSeeOther || !h.sessionCookieWritten(r) {
+				t.Fatalf("callback: status %d, session written %v", r.StatusCode, h.sessionCookieWritten(r))
+			}
+			if got := location(t, r).RequestURI(); got != tc.want {
+				t.Fatalf("landed on %.80q (%d bytes), want %.80q (%d bytes)", got, len(got), tc.want, len(tc.want))
+			}
+			replaced := strings.Contains(h.logs.String(), "returnTo too long")
+			if replaced != (tc.want == "/" && len(tc.returnTo) <= 2048) {
+				t.Errorf("warning logged = %v", replaced)
+			}
+			if strings.Contains(h.logs.String(), "MARKER") {
+				t.Errorf("logs contain the returnTo value:\n%s", h.logs.String())
+			}
+			if h.tokenCalls() != 1 {
+				t.Errorf("token endpoint saw %d requests, want 1", h.tokenCalls())
+			}
+		})
+	}
+}
+
 // TestOversizedCookies: an oversized session cookie or an absurd number of
 // chunk cookies reads as signed out (never a 500) before any decoding, and the
 // only Set-Cookie lines are deletions, at most one per real chunk name; a
