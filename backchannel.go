@@ -125,20 +125,28 @@ const maxLogoutTokenAge = 5 * time.Minute
 // present) and ends the matching sessions. It answers 200 with
 // Cache-Control: no-store, or returns an error matching
 // [ErrInvalidLogoutToken] (400) or a provider error (keys unavailable).
+// A body over 64 KiB or a logout_token over 16 KiB is refused (400) before
+// any provider call.
 func (c *Client) HandleBackChannelLogout(w http.ResponseWriter, r *http.Request) error {
 	noStore(w)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return ErrMethodNotAllowed
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	// Bounded before any work: an oversized body or token is refused
+	// without discovery, a key fetch or a signature check.
+	r.Body = http.MaxBytesReader(w, r.Body, maxBackChannelBody)
 	if err := r.ParseForm(); err != nil {
-		return fmt.Errorf("%w: unreadable form", ErrInvalidLogoutToken)
+		return fmt.Errorf("%w: unreadable or oversized form", ErrInvalidLogoutToken)
 	}
 	if len(r.PostForm["logout_token"]) != 1 {
 		return fmt.Errorf("%w: want exactly one logout_token", ErrInvalidLogoutToken)
 	}
-	claims, err := c.verifyLogoutToken(r.Context(), r.PostForm.Get("logout_token"))
+	raw := r.PostForm.Get("logout_token")
+	if len(raw) > maxLogoutToken {
+		return fmt.Errorf("%w: logout_token too large", ErrInvalidLogoutToken)
+	}
+	claims, err := c.verifyLogoutToken(r.Context(), raw)
 	if err != nil {
 		return err
 	}

@@ -9,18 +9,23 @@ import (
 // HandleSignIn processes the callback Logto redirects to after sign-in
 // (the redirect URI, BaseURL + CallbackPath). It
 //
+//   - refuses an oversized or malformed query before any other work (400,
+//     [ReasonParameterTooLarge], [ReasonMalformedQuery]): the transaction
+//     stays untouched and Logto is not called;
 //   - finds the transaction by state (unknown, replayed, expired → 400);
 //   - checks the RFC 9207 iss parameter against the issuer (mix-up → 400);
 //   - turns an OAuth error response into an [*AuthorizationError] (401);
 //   - exchanges the code with client_secret_basic and the PKCE verifier,
 //     once per transaction (below);
-//   - verifies the ID token (signature, iss, aud, azp, exp, iat, nonce);
+//   - verifies the ID token (signature, iss, aud, azp, exp, iat, nonce, and
+//     at_hash when present);
 //   - seals the tokens into a new session and redirects (303) to the
 //     transaction's return path, or "/".
 //
-// The transaction cookie is deleted whatever the outcome. On error nothing but
-// that cookie deletion has been written to w, the existing session is
-// untouched, and the caller renders the error (see [StatusCode]).
+// Past the input check, the transaction cookie is deleted whatever the
+// outcome. On error nothing but that cookie
+// deletion has been written to w, the existing session is untouched, and the
+// caller renders the error (see [StatusCode]).
 //
 // A code is redeemed once, since Logto revokes the whole grant when a code
 // comes twice. Callbacks with the same state that arrive while its code
@@ -35,7 +40,10 @@ import (
 // that receive the same callback at once may both redeem the code.
 func (c *Client) HandleSignIn(w http.ResponseWriter, r *http.Request) error {
 	noStore(w)
-	q := r.URL.Query()
+	q, err := checkCallbackInput(r)
+	if err != nil {
+		return err
+	}
 	for _, k := range []string{"state", "code", "iss", "error", "error_description", "error_uri"} {
 		if len(q[k]) > 1 {
 			// Consume the transaction the first state names, if any: a tampered

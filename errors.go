@@ -17,7 +17,8 @@ var (
 	ErrInvalidConfig = errors.New("logto: invalid config")
 	// ErrInvalidCallback: the browser delivered a callback that does not belong to a
 	// live sign-in transaction (missing or unknown state, replay, duplicate
-	// parameters, issuer mix-up). HTTP 400. See [CallbackError].
+	// parameters, issuer mix-up) or that is oversized or malformed. HTTP 400.
+	// See [CallbackError].
 	ErrInvalidCallback = errors.New("logto: invalid callback")
 	// ErrAuthorization: Logto answered the authorization request with an OAuth error
 	// (for example the user cancelled). HTTP 401. See [AuthorizationError].
@@ -84,6 +85,12 @@ const (
 	ReasonIssuerMissing      Reason = "iss_missing"
 	ReasonIssuerMismatch     Reason = "iss_mismatch"
 	ReasonCodeMissing        Reason = "code_missing"
+	// ReasonParameterTooLarge: the callback's query, or one of its OAuth
+	// parameters, is longer than any Logto sends; refused before any work.
+	ReasonParameterTooLarge Reason = "parameter_too_large"
+	// ReasonMalformedQuery: the callback's query does not parse (for
+	// example a bad percent-escape); refused before any work.
+	ReasonMalformedQuery Reason = "malformed_query"
 )
 
 // Provider response reasons (HTTP 502 unless the kind says otherwise).

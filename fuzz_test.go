@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,21 +33,40 @@ func FuzzSessionCookie(f *testing.F) {
 	for _, s := range []string{
 		"logto_fuzzapp=abc", "logto_fuzzapp.0=a; logto_fuzzapp.1=b", `_logto={"appId":"x"}; logto_fuzzapp=""`,
 		"logto_fuzzapp=MTcwMDAwMDAwMHxhYmN8ZGVm", "logto_fuzzapp.0=; logto_fuzzapp.7=x", "=;;==;",
+		"logto_fuzzapp=" + strings.Repeat("A", 5000), "logto_fuzzapp.0=a; logto_fuzzapp.1=" + strings.Repeat("A", 5000),
+		strings.Repeat("logto_fuzzapp.99=a; logto_fuzzapp.3=b; ", 200), "logto_fuzzapp.01=a; logto_fuzzapp.+1=b",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, cookie string) {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Cookie", cookie)
-		lc, err := c.GetContext(httptest.NewRecorder(), r)
+		w := httptest.NewRecorder()
+		lc, err := c.GetContext(w, r)
 		if err != nil || lc.IsAuthenticated {
 			t.Fatalf("GetContext = %+v, %v", lc, err)
+		}
+		// Whatever the Cookie header holds, the answer only clears cookies,
+		// at most the session cookie and its 12 chunk names.
+		lines := w.Header().Values("Set-Cookie")
+		if len(lines) > 13 {
+			t.Fatalf("%d Set-Cookie lines", len(lines))
+		}
+		for _, ck := range w.Result().Cookies() {
+			if ck.MaxAge >= 0 || ck.Value != "" {
+				t.Fatalf("cookie written: %v", ck)
+			}
 		}
 	})
 }
 
 // FuzzCallback: no callback query or cookie can panic HandleSignIn, reach the
-// provider, or give anything but a 400.
+// provider, or give anything but a 400. And the bounds hold exactly: the
+// answer is parameter_too_large if and only if the query is over
+// callbackQueryLimit or one of the OAuth parameters is over
+// callbackParamLimit, malformed_query if and only if a query within the
+// limit does not parse, and either of them is refused before any work: not
+// even the transaction cookie is deleted.
 func FuzzCallback(f *testing.F) {
 	c := fuzzClient(f)
 	for _, s := range [][2]string{
@@ -53,6 +74,14 @@ func FuzzCallback(f *testing.F) {
 		{"state=&state=", ""},
 		{"error=access_denied&error_description=%3Cscript%3E", ""},
 		{"%zz&state=%00", "logto_fuzzapp_tx_=x"},
+		{"code=" + strings.Repeat("a", callbackParamLimit+1) + "&state=xyz", "logto_fuzzapp_tx_abc=def"},
+		{"state=" + strings.Repeat("s", callbackParamLimit+1), ""},
+		{"state=x&code=y&iss=" + strings.Repeat("%2F", callbackParamLimit+1), ""},
+		{"state=x&error=e&error_description=" + strings.Repeat("d", callbackParamLimit+1), ""},
+		{"state=x&error=e&error_uri=" + strings.Repeat("u", callbackParamLimit), ""},
+		{"state=x&pad=" + strings.Repeat("p", callbackQueryLimit), ""},
+		{"state=x;code=y", ""},
+		{"%zz&code=" + strings.Repeat("c", callbackParamLimit+1), ""},
 	} {
 		f.Add(s[0], s[1])
 	}
@@ -69,6 +98,24 @@ func FuzzCallback(f *testing.F) {
 			if ck.MaxAge >= 0 {
 				t.Fatalf("cookie written: %v", ck)
 			}
+		}
+
+		// The order of the checks: the raw length, then parsing, then each
+		// parameter of a query that parses.
+		q, perr := url.ParseQuery(query)
+		tooLarge := len(query) > callbackQueryLimit
+		for _, k := range []string{"state", "code", "iss", "error", "error_description", "error_uri"} {
+			for _, v := range q[k] {
+				tooLarge = tooLarge || (perr == nil && len(v) > callbackParamLimit)
+			}
+		}
+		malformed := len(query) <= callbackQueryLimit && perr != nil
+		reason := callbackReason(err)
+		if (reason == logto.ReasonParameterTooLarge) != tooLarge || (reason == logto.ReasonMalformedQuery) != malformed {
+			t.Fatalf("HandleSignIn(%.200q) = %v; over a bound: %v, malformed: %v", query, err, tooLarge, malformed)
+		}
+		if (tooLarge || malformed) && len(w.Header().Values("Set-Cookie")) != 0 {
+			t.Fatalf("refused before any work, yet wrote %q", w.Header().Values("Set-Cookie"))
 		}
 	})
 }

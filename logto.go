@@ -47,7 +47,7 @@
 // Every error matches a sentinel with [errors.Is]; [StatusCode] maps it to the
 // status the default error page uses:
 //
-//	ErrInvalidCallback          400  bad state, replay (a code already redeemed), iss mix-up, duplicate or oversized parameters
+//	ErrInvalidCallback          400  bad state, replay (a code already redeemed), iss mix-up, duplicate, oversized or malformed parameters
 //	ErrInvalidLogoutToken       400  a rejected back-channel logout request
 //	ErrAuthorization            401  Logto answered with an OAuth error (e.g. access_denied)
 //	ErrNotAuthenticated         401  no usable session (or Logto ended it)

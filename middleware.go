@@ -40,7 +40,8 @@ func (c *Client) MiddlewareWith(opts ...ContextOption) func(http.Handler) http.H
 
 // RequireAuth lets only signed-in requests through (and stores the [Context]
 // like Middleware). Others get a redirect to the sign-in path, returning to
-// the current URL afterwards, when they are page navigations (GET or HEAD
+// the current URL afterwards (or to "/" when that URL is too long to carry,
+// see [SignInOptions].ReturnTo), when they are page navigations (GET or HEAD
 // accepting text/html), and 401 with a JSON body otherwise.
 func (c *Client) RequireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

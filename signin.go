@@ -1,6 +1,7 @@
 package logto
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -16,6 +17,14 @@ type SignInOptions struct {
 	// ReturnTo is where the browser lands after a successful sign-in. Only a
 	// same-origin relative path ("/dashboard?tab=1") is accepted; anything else
 	// (absolute URLs, "//host", "/\host", control characters) falls back to "/".
+	//
+	// ReturnTo is sealed into the sign-in's transaction cookie, and browsers
+	// drop a Set-Cookie line longer than 4096 bytes (RFC 6265 section 6.1), so
+	// a path that would not fit also falls back to "/", with a warning in the
+	// log (its length, not its value): the sign-in completes and lands on "/"
+	// instead of never completing. Sealing expands the path about 1.8 times
+	// ('&', '<' and '>' count six bytes), so with a short AppID and BaseURL
+	// paths up to about 1900 plain characters fit, of the 2048 accepted.
 	ReturnTo string
 
 	// Prompt overrides [Config.Prompt] for this sign-in.
@@ -143,7 +152,16 @@ func (c *Client) SignInURL(w http.ResponseWriter, r *http.Request, opts *SignInO
 		ReturnTo:    safeReturnTo(opts.ReturnTo),
 		CreatedAt:   c.cfg.Now().Unix(),
 	}
-	if err := c.tx.save(w, r, tx); err != nil {
+	err = c.tx.save(w, r, tx)
+	if errors.Is(err, errTransactionTooLarge) && tx.ReturnTo != "/" {
+		// A cookie over 4096 bytes is dropped by the browser and the
+		// sign-in could never complete: sign in, and land on "/".
+		c.cfg.Logger.Warn("logto: returnTo too long for the transaction cookie; returning to / after sign-in",
+			"return_to_length", len(tx.ReturnTo))
+		tx.ReturnTo = "/"
+		err = c.tx.save(w, r, tx)
+	}
+	if err != nil {
 		return "", err
 	}
 	return c.authorizationURL(p, tx, opts), nil

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -56,41 +57,62 @@ func (t *transactions) cookie(name, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: t.secure, SameSite: http.SameSiteLaxMode}
 }
 
+// errTransactionTooLarge: the sealed transaction would make a Set-Cookie
+// line longer than browsers store (RFC 6265 section 6.1), so the callback
+// could never find it.
+var errTransactionTooLarge = errors.New("logto: transaction cookie exceeds 4096 bytes")
+
+// scanLimit bounds how many transaction cookies one request may make this
+// package open (and expire): a browser holds at most MaxPendingSignIns live
+// ones, so anything far beyond is a crafted request, ignored.
+func (t *transactions) scanLimit() int { return 2*t.max + 16 }
+
 // save writes tx as a new cookie and drops the oldest pending transactions
-// beyond the cap (and any unreadable ones).
+// beyond the cap (and any unreadable ones). It fails with
+// errTransactionTooLarge, having written nothing, when the cookie would not
+// fit in a browser.
 func (t *transactions) save(w http.ResponseWriter, r *http.Request, tx *transaction) error {
+	name := t.cookieName(tx.State)
+	value, err := t.codec.Seal(name, tx)
+	if err != nil {
+		return err
+	}
+	ck := t.cookie(name, value, int(transactionTTL/time.Second))
+	if len(ck.String()) > seal.MaxSetCookieBytes {
+		return errTransactionTooLarge
+	}
 	type pending struct {
 		name    string
 		created int64
 	}
 	var live []pending
-	for _, ck := range r.Cookies() {
-		if !strings.HasPrefix(ck.Name, t.prefix) {
+	scanned := 0
+	for _, old := range r.Cookies() {
+		if !strings.HasPrefix(old.Name, t.prefix) {
 			continue
 		}
-		var old transaction
-		if err := t.codec.Open(ck.Name, ck.Value, &old); err != nil || t.expired(&old) {
-			http.SetCookie(w, t.cookie(ck.Name, "", -1))
+		if scanned++; scanned > t.scanLimit() {
+			break
+		}
+		var otx transaction
+		if len(old.Value) > seal.MaxSetCookieBytes || t.codec.Open(old.Name, old.Value, &otx) != nil || t.expired(&otx) {
+			http.SetCookie(w, t.cookie(old.Name, "", -1))
 			continue
 		}
-		live = append(live, pending{ck.Name, old.CreatedAt})
+		live = append(live, pending{old.Name, otx.CreatedAt})
 	}
 	slices.SortFunc(live, func(a, b pending) int { return int(a.created - b.created) })
 	for len(live) >= t.max {
 		http.SetCookie(w, t.cookie(live[0].name, "", -1))
 		live = live[1:]
 	}
-	name := t.cookieName(tx.State)
-	value, err := t.codec.Seal(name, tx)
-	if err != nil {
-		return err
-	}
-	http.SetCookie(w, t.cookie(name, value, int(transactionTTL/time.Second)))
+	http.SetCookie(w, ck)
 	return nil
 }
 
 // take finds the transaction for state and deletes its cookie whatever the
-// outcome. It returns nil when there is no live transaction for state.
+// outcome. It returns nil when there is no live transaction for state. A
+// value longer than a browser stores is not opened.
 func (t *transactions) take(w http.ResponseWriter, r *http.Request, state string) *transaction {
 	name := t.cookieName(state)
 	cks := r.CookiesNamed(name)
@@ -98,9 +120,12 @@ func (t *transactions) take(w http.ResponseWriter, r *http.Request, state string
 		return nil
 	}
 	http.SetCookie(w, t.cookie(name, "", -1))
-	for _, ck := range cks {
+	for i, ck := range cks {
+		if i >= t.scanLimit() {
+			break
+		}
 		var tx transaction
-		if t.codec.Open(name, ck.Value, &tx) != nil || t.expired(&tx) {
+		if len(ck.Value) > seal.MaxSetCookieBytes || t.codec.Open(name, ck.Value, &tx) != nil || t.expired(&tx) {
 			continue
 		}
 		if subtle.ConstantTimeCompare([]byte(tx.State), []byte(state)) == 1 {

@@ -23,9 +23,16 @@ type Chunked struct {
 	MaxChunks int
 }
 
-// Read reassembles the value from the request, "" if absent.
+// Read reassembles the value from the request, "" if absent. It reads at
+// most MaxChunks chunks, and a cookie value longer than MaxSetCookieBytes
+// (which Write never produces and browsers never store) makes the whole
+// value read as "": callers see it through Present as a bad cookie, before
+// any decoding or MAC work.
 func (c Chunked) Read(r *http.Request) string {
 	if v := first(r, c.Base.Name); v != "" {
+		if len(v) > MaxSetCookieBytes {
+			return ""
+		}
 		return v
 	}
 	var b strings.Builder
@@ -33,6 +40,9 @@ func (c Chunked) Read(r *http.Request) string {
 		v := first(r, c.chunkName(i))
 		if v == "" {
 			break
+		}
+		if len(v) > MaxSetCookieBytes {
+			return ""
 		}
 		b.WriteString(v)
 	}
@@ -124,7 +134,10 @@ func (c Chunked) takeWritten(w http.ResponseWriter) []string {
 	return names
 }
 
-// member reports whether name is the cookie or one of its chunks.
+// member reports whether name is the cookie or one of its chunks: a
+// canonical index below MaxChunks, the only names Write uses. A request with
+// thousands of made-up chunk names therefore makes Clear and Write expire at
+// most MaxChunks+1 cookies.
 func (c Chunked) member(name string) bool {
 	if name == c.Base.Name {
 		return true
@@ -133,8 +146,8 @@ func (c Chunked) member(name string) bool {
 	if !ok {
 		return false
 	}
-	_, err := strconv.Atoi(rest)
-	return err == nil
+	i, err := strconv.Atoi(rest)
+	return err == nil && i >= 0 && i < c.MaxChunks && strconv.Itoa(i) == rest
 }
 
 // Clear expires every cookie of this family the request carried (and the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -202,5 +203,42 @@ func TestChunkedRewriteInOneResponse(t *testing.T) {
 	}
 	if len(jar) != 2 || jar["s"] != "small" || jar["other"] != "keep" {
 		t.Fatalf("browser would hold %v", jar)
+	}
+}
+
+// TestChunkedBounds: a value longer than one cookie can hold reads as absent
+// (but present, so callers treat it as bad), and only canonical chunk names
+// below MaxChunks belong to the family, so a flood of made-up names costs at
+// most MaxChunks+1 deletions.
+func TestChunkedBounds(t *testing.T) {
+	t.Parallel()
+	ch := seal.Chunked{Base: http.Cookie{Name: "s", Path: "/"}, MaxChunks: 12}
+	for name, cookie := range map[string]string{
+		"head":  "s=" + strings.Repeat("A", seal.MaxSetCookieBytes+1),
+		"chunk": "s.0=abc; s.1=" + strings.Repeat("A", seal.MaxSetCookieBytes+1),
+	} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Cookie", cookie)
+		if got := ch.Read(req); got != "" || !ch.Present(req) {
+			t.Errorf("%s over the limit: Read = %d bytes, Present = %v; want 0 bytes, true", name, len(got), ch.Present(req))
+		}
+	}
+
+	req := httptest.NewRequest("GET", "/", nil)
+	var b strings.Builder
+	for i := 0; i < 1000; i++ {
+		b.WriteString("s." + strconv.Itoa(i) + "=v; ")
+	}
+	req.Header.Set("Cookie", b.String())
+	rec := httptest.NewRecorder()
+	ch.Clear(rec, req)
+	if n := len(rec.Header().Values("Set-Cookie")); n != 13 {
+		t.Errorf("Clear with 1000 chunk names wrote %d lines, want 13", n)
+	}
+
+	req = httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Cookie", "s.00=a; s.+1=b; s.-1=c; s.12=d; s.1x=e")
+	if ch.Present(req) {
+		t.Error("non-canonical or out-of-range chunk names count as ours")
 	}
 }
