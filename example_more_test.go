@@ -1,6 +1,7 @@
 package logto_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log"
@@ -162,4 +163,17 @@ func ExampleClient_SignInURL() {
 	fmt.Println(parsed.Path, parsed.Query().Get("login_hint"), len(w.Result().Cookies()))
 	// Output:
 	// /oidc/auth 15551234567 1
+}
+
+// ExampleAtomicAdder: a SessionStore that can add a key atomically is where
+// HandleSignIn claims a sign-in's state before redeeming its code, so that
+// two instances receiving the same callback redeem it once. The memory
+// store and redisstore implement it.
+func ExampleAtomicAdder() {
+	store := logto.NewMemoryStore(nil)
+	adder, ok := store.(logto.AtomicAdder)
+	first, _ := adder.AddIfAbsent(context.Background(), "state:abc", []byte{1}, time.Minute)
+	second, _ := adder.AddIfAbsent(context.Background(), "state:abc", []byte{1}, time.Minute)
+	fmt.Println(ok, first, second)
+	// Output: true true false
 }

@@ -1,6 +1,7 @@
 package logtotest_test
 
 import (
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -142,4 +143,41 @@ func ExampleOrganization() {
 	// https://api.example.com read:data
 	// urn:logto:organization:acme invite:member
 	// access_denied user is not a member of the organization
+}
+
+// ExampleWithAccessTokenHash makes ID tokens carry at_hash, so that a test
+// can check how a client verifies it against the access token that came
+// with it (Logto 1.42 sends none; oidc-provider can).
+func ExampleWithAccessTokenHash() {
+	var o logtotest.Options
+	logtotest.WithAccessTokenHash()(&o)
+	o.URL = "http://localhost:3001"
+	p, _ := logtotest.New(o)
+	serve := func(r *http.Request) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		p.ServeHTTP(rec, r)
+		return rec
+	}
+	q := url.Values{"client_id": {logtotest.DefaultAppID}, "response_type": {"code"}, "scope": {"openid"}}
+	rec := serve(httptest.NewRequest(http.MethodGet, "http://localhost:3001/oidc/auth?"+q.Encode(), nil))
+	rec = serve(httptest.NewRequest(http.MethodGet, "http://localhost:3001"+rec.Header().Get("Location"), nil))
+	cb, _ := url.Parse(rec.Header().Get("Location"))
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}}
+	r := httptest.NewRequest(http.MethodPost, "http://localhost:3001/oidc/token", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.SetBasicAuth(logtotest.DefaultAppID, logtotest.DefaultAppSecret)
+	var body struct {
+		AccessToken string `json:"access_token"`
+		IDToken     string `json:"id_token"`
+	}
+	_ = json.Unmarshal(serve(r).Body.Bytes(), &body)
+
+	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(body.IDToken, ".")[1])
+	var claims struct {
+		AtHash string `json:"at_hash"`
+	}
+	_ = json.Unmarshal(payload, &claims)
+	sum := sha512.Sum384([]byte(body.AccessToken)) // ES384: the left half of SHA-384
+	fmt.Println(claims.AtHash == base64.RawURLEncoding.EncodeToString(sum[:24]))
+	// Output: true
 }
