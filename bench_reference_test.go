@@ -36,12 +36,18 @@ func referenceSession(tb testing.TB) (*Client, *session) {
 	}
 }
 
+// saveSession writes sess as a new session to w.
+func saveSession(c *Client, w http.ResponseWriter, sess *session) error {
+	r := httptest.NewRequest("GET", "/", nil)
+	return c.sessions.save(r.Context(), w, r, sess, c.sessions.backend.fresh())
+}
+
 // sealedRequest seals sess into a response and returns a request carrying
 // its cookies, and their total size.
 func sealedRequest(tb testing.TB, c *Client, sess *session) (*http.Request, int) {
 	tb.Helper()
 	w := httptest.NewRecorder()
-	if err := c.store.Save(w, httptest.NewRequest("GET", "/", nil), sess); err != nil {
+	if err := saveSession(c, w, sess); err != nil {
 		tb.Fatal(err)
 	}
 	r := httptest.NewRequest("GET", "/", nil)
@@ -56,7 +62,7 @@ func sealedRequest(tb testing.TB, c *Client, sess *session) (*http.Request, int)
 func TestReferenceSessionSize(t *testing.T) {
 	c, sess := referenceSession(t)
 	w := httptest.NewRecorder()
-	if err := c.store.Save(w, httptest.NewRequest("GET", "/", nil), sess); err != nil {
+	if err := saveSession(c, w, sess); err != nil {
 		t.Fatal(err)
 	}
 	total := 0
@@ -93,9 +99,11 @@ func BenchmarkGetContextReference(b *testing.B) {
 func BenchmarkFloorDecode(b *testing.B) {
 	c, sess := referenceSession(b)
 	r, _ := sealedRequest(b, c, sess)
-	value := c.store.(*cookieStore).cookie.Read(r)
-	codec := c.store.(*cookieStore).codec
-	name := c.store.(*cookieStore).cookie.Base.Name
+	ref, value, err := c.sessions.backend.read(r.Context(), r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	codec, name := c.sessions.codec, ref.name
 	b.ReportAllocs()
 	for b.Loop() {
 		var out []byte
@@ -108,11 +116,10 @@ func BenchmarkFloorDecode(b *testing.B) {
 // BenchmarkSealReference: sealing the reference session (a sign-in or refresh).
 func BenchmarkSealReference(b *testing.B) {
 	c, sess := referenceSession(b)
-	r := httptest.NewRequest("GET", "/", nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		fresh := *sess
-		if err := c.store.Save(httptest.NewRecorder(), r, &fresh); err != nil {
+		if err := saveSession(c, httptest.NewRecorder(), &fresh); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -125,7 +132,7 @@ func BenchmarkOpenAndExpandReference(b *testing.B) {
 	r, _ := sealedRequest(b, c, sess)
 	b.ReportAllocs()
 	for b.Loop() {
-		s, err := c.store.Load(r)
+		s, _, _, err := c.sessions.load(r.Context(), r)
 		if err != nil || s.expand() != nil || len(s.AccessTokens) != 4 {
 			b.Fatal("load")
 		}

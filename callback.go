@@ -86,7 +86,14 @@ func (c *Client) HandleSignIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := c.store.writeNew(w, r, sealed); err != nil {
+	// A new session replaces whatever the browser held, written now: the
+	// redirect follows.
+	rs, _ := c.session(r)
+	rs.mu.Lock()
+	rs.sess, rs.pending, rs.signIn = nil, pendingSignIn, sealed
+	err = rs.commit(w, r)
+	rs.mu.Unlock()
+	if err != nil {
 		return err
 	}
 	http.Redirect(w, r, tx.ReturnTo, http.StatusSeeOther)

@@ -450,3 +450,6 @@ func isCookieToken(s string) bool {
 	}
 	return s != ""
 }
+
+// cookieName is the name of one of the SDK's cookies.
+func (s *settings) cookieName(base string) string { return base }

@@ -122,90 +122,24 @@ func (c *Client) GetContext(w http.ResponseWriter, r *http.Request, opts ...Cont
 			return Context{}, fmt.Errorf("%w: organization tokens need UserScopeOrganizations in Config.Scopes", ErrInvalidResource)
 		}
 	}
-	if !o.callsProvider() {
-		if st, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {
-			st.mu.Lock()
-			defer st.mu.Unlock()
-			if !st.loaded {
-				st.sess, _, st.loadErr = c.loadSession(w, r)
-				st.loaded = true
-			}
-			if st.sess == nil {
-				return Context{}, st.loadErr
-			}
-			return c.contextFromSession(st.sess), nil
-		}
-		sess, ok, err := c.loadSession(w, r)
-		if !ok {
-			return Context{}, err
-		}
-		return c.contextFromSession(sess), nil
-	}
-
 	var lc Context
-	err := c.sessionOp(w, r, func(ctx context.Context, p *provider, sess *session) (bool, error) {
-		var changed bool
-		lc = c.contextFromSession(sess)
-		if !lc.IsAuthenticated && o.renew && sess.RefreshToken != "" {
-			p, err := c.ensureProvider(ctx, p)
-			if err != nil {
-				return false, err
-			}
-			tr, err := c.refresh(ctx, p, sess.RefreshToken, "", "")
-			if err != nil {
-				return false, err
-			}
-			if err := c.applyRefresh(ctx, p, sess, accessTokenKey("", ""), tr); err != nil {
-				return false, err
-			}
-			changed = true
-			lc = c.contextFromSession(sess)
+	err := c.withSession(w, r, func(rs *requestSession) error {
+		if rs.loadErr != nil {
+			return rs.loadErr
 		}
-		if !lc.IsAuthenticated {
-			return changed, nil
+		if rs.sess == nil {
+			return nil
 		}
-		step := func(resource, org string) (accessTokenEntry, error) {
-			e, ch, err := c.tokenFor(ctx, p, sess, resource, org)
-			changed = changed || ch
-			return e, err
+		if !o.callsProvider() {
+			lc = c.contextFromSession(rs.sess)
+			return nil
 		}
-		var errs []error
-		switch {
-		case o.accessToken:
-			e, err := step(o.resource, o.organizationID)
-			if err != nil {
-				return changed, err
-			}
-			lc.AccessToken, lc.Scopes = e.Token, strings.Fields(e.Scope)
-		case o.organizationID != "":
-			e, err := step("", o.organizationID)
-			if err != nil {
-				return changed, err
-			}
-			lc.OrganizationTokens = map[string]string{o.organizationID: e.Token}
+		sess, err := rs.forTokens()
+		if err != nil {
+			return err
 		}
-		if o.organizationTokens {
-			for _, org := range lc.Claims.Organizations {
-				e, err := step("", org)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("organization %s: %w", org, err))
-					continue
-				}
-				if lc.OrganizationTokens == nil {
-					lc.OrganizationTokens = map[string]string{}
-				}
-				lc.OrganizationTokens[org] = e.Token
-			}
-		}
-		if o.userInfo {
-			ui, ch, err := c.userInfo(ctx, p, sess)
-			changed = changed || ch
-			if err != nil {
-				return changed, err
-			}
-			lc.UserInfo = ui
-		}
-		return changed, errors.Join(errs...)
+		changed, err := c.contextWithTokens(r.Context(), sess, o, &lc)
+		return rs.after(changed, err)
 	})
 	var ended *sessionEndedError
 	switch {
@@ -215,6 +149,72 @@ func (c *Client) GetContext(w http.ResponseWriter, r *http.Request, opts ...Cont
 		return Context{}, err
 	}
 	return lc, err
+}
+
+// contextWithTokens fills lc from sess and what o asks of Logto (renewal,
+// tokens, userinfo). changed reports that sess was updated.
+func (c *Client) contextWithTokens(ctx context.Context, sess *session, o contextOptions, lc *Context) (changed bool, err error) {
+	*lc = c.contextFromSession(sess)
+	if !lc.IsAuthenticated && o.renew && sess.RefreshToken != "" {
+		p, err := c.provider(ctx)
+		if err != nil {
+			return false, err
+		}
+		tr, err := c.refresh(ctx, p, sess.RefreshToken, "", "")
+		if err != nil {
+			return false, err
+		}
+		if err := c.applyRefresh(ctx, p, sess, accessTokenKey("", ""), tr); err != nil {
+			return false, err
+		}
+		changed = true
+		*lc = c.contextFromSession(sess)
+	}
+	if !lc.IsAuthenticated {
+		return changed, nil
+	}
+	step := func(resource, org string) (accessTokenEntry, error) {
+		e, ch, err := c.tokenFor(ctx, sess, resource, org)
+		changed = changed || ch
+		return e, err
+	}
+	var errs []error
+	switch {
+	case o.accessToken:
+		e, err := step(o.resource, o.organizationID)
+		if err != nil {
+			return changed, err
+		}
+		lc.AccessToken, lc.Scopes = e.Token, strings.Fields(e.Scope)
+	case o.organizationID != "":
+		e, err := step("", o.organizationID)
+		if err != nil {
+			return changed, err
+		}
+		lc.OrganizationTokens = map[string]string{o.organizationID: e.Token}
+	}
+	if o.organizationTokens {
+		for _, org := range lc.Claims.Organizations {
+			e, err := step("", org)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("organization %s: %w", org, err))
+				continue
+			}
+			if lc.OrganizationTokens == nil {
+				lc.OrganizationTokens = map[string]string{}
+			}
+			lc.OrganizationTokens[org] = e.Token
+		}
+	}
+	if o.userInfo {
+		ui, ch, err := c.userInfo(ctx, sess)
+		changed = changed || ch
+		if err != nil {
+			return changed, err
+		}
+		lc.UserInfo = ui
+	}
+	return changed, errors.Join(errs...)
 }
 
 // collectOptions applies opts; without options nothing escapes to the heap
@@ -235,28 +235,19 @@ func (c *Client) contextFromSession(sess *session) Context {
 	if claims.Sub == "" || !c.cfg.Now().Before(time.Unix(claims.Exp, 0).Add(c.cfg.ClockSkew)) {
 		return Context{}
 	}
-	ctx := Context{IsAuthenticated: true, Claims: claims}
-	if scope := sess.scopeOfDefaultToken(); scope != "" {
-		ctx.Scopes = sess.splitScopes(scope)
-	}
-	return ctx
+	return Context{IsAuthenticated: true, Claims: claims, Scopes: sess.scopes()}
 }
 
-type contextKey struct{}
-
-// FromContext returns the Context that [Client.Middleware] stored in ctx, or a
-// zero (signed-out) Context.
+// FromContext returns the Context that [Client.Middleware] (or
+// [NewContext]) stored in ctx, or a zero (signed-out) Context.
 func FromContext(ctx context.Context) Context {
-	if lc, ok := ctx.Value(contextKey{}).(Context); ok {
-		return lc
-	}
-	if st, ok := ctx.Value(requestStateKey{}).(*requestState); ok && st.hasContext {
-		return st.lc
+	if rs, ok := ctx.Value(requestSessionKey{}).(*requestSession); ok && rs.lc != nil {
+		return *rs.lc
 	}
 	return Context{}
 }
 
 // NewContext returns a copy of ctx carrying lc, for tests and custom middleware.
 func NewContext(ctx context.Context, lc Context) context.Context {
-	return context.WithValue(ctx, contextKey{}, lc)
+	return context.WithValue(ctx, requestSessionKey{}, &requestSession{lc: &lc})
 }

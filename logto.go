@@ -86,7 +86,8 @@ type Client struct {
 	http *http.Client // provider calls: size-capped, no redirects
 	// oauth makes every call to the token, revocation and userinfo endpoints.
 	oauth *oauth.Client
-	store sessionStore
+	// sessions seals, opens and keeps sessions (sessions.go).
+	sessions *sessions
 	// results seals refresh results handed to the RefreshCoalescer.
 	results *seal.Codec
 	tx      *transactions
@@ -105,15 +106,9 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cookies, err := newCookieStore(s)
+	sessions, err := newSessions(s)
 	if err != nil {
 		return nil, err
-	}
-	var store sessionStore = cookies
-	if s.SessionStore != nil {
-		if store, err = newServerStore(s, cookies); err != nil {
-			return nil, err
-		}
 	}
 	results, err := seal.New(s.cookieSecrets, "refresh-result|"+s.AppID, time.Minute)
 	if err != nil {
@@ -129,12 +124,12 @@ func New(cfg Config) (*Client, error) {
 	}
 	hc := newProviderHTTPClient(s.HTTPClient)
 	return &Client{
-		cfg:     s,
-		http:    hc,
-		store:   store,
-		results: results,
-		tx:      txs,
-		csrf:    csrf,
+		cfg:      s,
+		http:     hc,
+		sessions: sessions,
+		results:  results,
+		tx:       txs,
+		csrf:     csrf,
 		disc: &discoverer{
 			issuer: s.issuer, http: hc, timeout: clientTimeout(s.HTTPClient), now: s.Now, logger: s.Logger,
 			allowedAlgs: s.signingAllowed, insecureHTTP: s.InsecureAllowHTTPEndpoint, skew: s.ClockSkew,

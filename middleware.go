@@ -1,6 +1,7 @@
 package logto
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -11,8 +12,10 @@ import (
 // the request context, where [FromContext] finds it.
 //
 // Within it, the calls of one request ([Client.GetAccessToken],
-// [Client.GetContext], ...) share one session and are serialized, so several
-// token refreshes in one response end in one consistent cookie.
+// [Client.GetContext], ...) share one session and are serialized, and the
+// session is written once, just before the response's headers: so several
+// token refreshes in one response end in one consistent cookie. Call them
+// before writing the response (with the ResponseWriter the handler got).
 func (c *Client) Middleware(next http.Handler) http.Handler { return c.MiddlewareWith()(next) }
 
 // MiddlewareWith is Middleware with [ContextOption]s, e.g.
@@ -22,18 +25,9 @@ func (c *Client) Middleware(next http.Handler) http.Handler { return c.Middlewar
 func (c *Client) MiddlewareWith(opts ...ContextOption) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			// One context value carries both the shared session and the
-			// Context (FromContext finds it): one request copy per request.
-			r = withRequestState(r)
-			lc, err := c.GetContext(w, r, opts...)
-			if err != nil && !errors.Is(err, ErrNotAuthenticated) {
-				c.handleError(w, r, err)
-				return
-			}
-			if st, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {
-				st.lc, st.hasContext = lc, true
-			}
-			next.ServeHTTP(w, r)
+			c.serveWithSession(w, r, opts, func(w http.ResponseWriter, r *http.Request, _ Context) {
+				next.ServeHTTP(w, r)
+			})
 		})
 	}
 }
@@ -43,29 +37,104 @@ func (c *Client) MiddlewareWith(opts ...ContextOption) func(http.Handler) http.H
 // the current URL afterwards (or to "/" when that URL is too long to carry,
 // see [SignInOptions].ReturnTo), when they are page navigations (GET or HEAD
 // accepting text/html), and 401 with a JSON body otherwise.
-func (c *Client) RequireAuth(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = withRequestState(r)
-		lc, err := c.GetContext(w, r)
+func (c *Client) RequireAuth(next http.Handler) http.Handler { return c.RequireAuthWith()(next) }
+
+// RequireAuthWith is RequireAuth with [ContextOption]s, like
+// [Client.MiddlewareWith]: with [WithIDTokenRenewal], pages stay signed in
+// past the ID token's lifetime instead of going back to sign-in.
+func (c *Client) RequireAuthWith(opts ...ContextOption) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c.serveWithSession(w, r, opts, func(w http.ResponseWriter, r *http.Request, lc Context) {
+				if lc.IsAuthenticated {
+					next.ServeHTTP(w, r)
+					return
+				}
+				noStore(w)
+				if isPageRequest(r) {
+					http.Redirect(w, r, c.signInLocation(r.URL.RequestURI()), http.StatusSeeOther)
+					return
+				}
+				writeJSONError(w, http.StatusUnauthorized, "not_authenticated", "sign in required")
+			})
+		})
+	}
+}
+
+// middlewareRequest is what Middleware keeps per request, in one
+// allocation: the shared session, the Context it computed, and the
+// ResponseWriter that commits the session before the headers go out.
+type middlewareRequest struct {
+	rs     requestSession
+	lc     Context
+	writer sessionWriter
+}
+
+// serveWithSession installs the request's shared session (unless an outer
+// Middleware of this Client did), computes the Context, runs serve with the
+// committing writer, and commits at the end if serve wrote nothing.
+func (c *Client) serveWithSession(w http.ResponseWriter, r *http.Request, opts []ContextOption, serve func(http.ResponseWriter, *http.Request, Context)) {
+	if rs, ok := requestSessionOf(r); ok && rs.c == c {
+		// Nested: the outer Middleware owns the writer and the commit.
+		lc, err := c.GetContext(w, r, opts...)
 		if err != nil && !errors.Is(err, ErrNotAuthenticated) {
 			c.handleError(w, r, err)
 			return
 		}
-		if lc.IsAuthenticated {
-			if st, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {
-				st.lc, st.hasContext = lc, true
-			}
-			next.ServeHTTP(w, r)
-			return
-		}
-		noStore(w)
-		if isPageRequest(r) {
-			http.Redirect(w, r, c.signInLocation(r.URL.RequestURI()), http.StatusSeeOther)
-			return
-		}
-		writeJSONError(w, http.StatusUnauthorized, "not_authenticated", "sign in required")
-	})
+		rs.mu.Lock()
+		rs.lc = &lc
+		rs.mu.Unlock()
+		serve(w, r, lc)
+		return
+	}
+	m := &middlewareRequest{rs: requestSession{c: c}}
+	r = r.WithContext(context.WithValue(r.Context(), requestSessionKey{}, &m.rs))
+	m.writer = sessionWriter{ResponseWriter: w, rs: &m.rs, r: r}
+	lc, err := c.GetContext(&m.writer, r, opts...)
+	if err != nil && !errors.Is(err, ErrNotAuthenticated) {
+		c.handleError(&m.writer, r, err)
+		return
+	}
+	m.lc = lc
+	m.rs.lc = &m.lc
+	serve(&m.writer, r, lc)
+	m.rs.beforeHeaders(w, r) // a handler that wrote nothing
 }
+
+// sessionWriter commits the request's session just before the first
+// WriteHeader, Write or Flush.
+type sessionWriter struct {
+	http.ResponseWriter
+	rs      *requestSession
+	r       *http.Request
+	written bool
+}
+
+func (sw *sessionWriter) before() {
+	if !sw.written {
+		sw.written = true
+		sw.rs.beforeHeaders(sw.ResponseWriter, sw.r)
+	}
+}
+
+func (sw *sessionWriter) WriteHeader(code int) {
+	sw.before()
+	sw.ResponseWriter.WriteHeader(code)
+}
+
+func (sw *sessionWriter) Write(b []byte) (int, error) {
+	sw.before()
+	return sw.ResponseWriter.Write(b)
+}
+
+// Flush commits and flushes when the underlying writer can.
+func (sw *sessionWriter) Flush() {
+	sw.before()
+	_ = http.NewResponseController(sw.ResponseWriter).Flush()
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (sw *sessionWriter) Unwrap() http.ResponseWriter { return sw.ResponseWriter }
 
 // signInLocation is the sign-in path with a returnTo parameter.
 func (c *Client) signInLocation(returnTo string) string {

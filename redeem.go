@@ -172,7 +172,7 @@ func (c *Client) redeemOnce(ctx context.Context, p *provider, tx *transaction, c
 		}
 		sctx, cancel := context.WithTimeout(ctx, c.httpTimeout())
 		defer cancel()
-		sealed, err := c.store.sealNew(sctx, sess)
+		sealed, err := c.sessions.sealNew(sctx, sess)
 		if err != nil {
 			return nil, err
 		}

@@ -67,13 +67,13 @@ func TestRedemptionsWaiterContext(t *testing.T) {
 	redeem := func(ctx context.Context) (*sealedSession, error) {
 		calls.Add(1)
 		<-release
-		return &sealedSession{value: "sealed"}, ctx.Err()
+		return &sealedSession{sealed: "sealed"}, ctx.Err()
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if s, err := rs.do(context.Background(), "state", "code", redeem); err != nil || s.value != "sealed" {
+		if s, err := rs.do(context.Background(), "state", "code", redeem); err != nil || s.sealed != "sealed" {
 			t.Errorf("leader: %v, %v", s, err)
 		}
 	}()

@@ -190,7 +190,6 @@ func decodeSession(b []byte) (*session, error) {
 		return nil, errSessionFormat
 	}
 	sess := &session{
-		Version:   sessionVersion,
 		CreatedAt: int64(created),
 		ExpiresAt: int64(expires),
 		SeenAt:    int64(seen),

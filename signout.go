@@ -25,8 +25,14 @@ func (c *Client) SignOut(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("%w: %v", ErrCSRF, err)
 	}
 	noStore(w)
-	sess, _, _ := c.loadSession(nil, r) // signed out here even if the store is down
-	c.store.Delete(w, r)
+	// Signed out here first, even if the store is down or Logto unreachable.
+	rs, _ := c.session(r)
+	rs.mu.Lock()
+	rs.load(r)
+	sess := rs.sess
+	rs.end()
+	_ = rs.commit(w, r)
+	rs.mu.Unlock()
 
 	p, err := c.provider(r.Context())
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // GetAccessToken returns an access token for the API resource indicator
@@ -76,18 +75,23 @@ func (c *Client) checkOrganization(organizationID string) error {
 
 func (c *Client) token(w http.ResponseWriter, r *http.Request, resource, organizationID string) (string, error) {
 	var e accessTokenEntry
-	err := c.sessionOp(w, r, func(ctx context.Context, p *provider, sess *session) (bool, error) {
+	err := c.withSession(w, r, func(rs *requestSession) error {
+		sess, err := rs.forTokens()
+		if err != nil {
+			return err
+		}
 		var changed bool
-		var err error
-		e, changed, err = c.tokenFor(ctx, p, sess, resource, organizationID)
-		return changed, err
+		e, changed, err = c.tokenFor(r.Context(), sess, resource, organizationID)
+		return rs.after(changed, err)
 	})
 	return e.Token, err
 }
 
 // tokenFor returns the cached token for (resource, organizationID) or
-// refreshes it into sess. changed reports a session update.
-func (c *Client) tokenFor(ctx context.Context, p *provider, sess *session, resource, organizationID string) (e accessTokenEntry, changed bool, err error) {
+// refreshes it into sess. changed reports a session update. Logto is
+// discovered only when a refresh is needed: cached tokens are served even
+// while it is unreachable.
+func (c *Client) tokenFor(ctx context.Context, sess *session, resource, organizationID string) (e accessTokenEntry, changed bool, err error) {
 	key := accessTokenKey(resource, organizationID)
 	if e, ok := sess.AccessTokens[key]; ok && c.cfg.Now().Add(c.cfg.AccessTokenRefreshMargin).Unix() < e.ExpiresAt {
 		return e, false, nil
@@ -95,7 +99,8 @@ func (c *Client) tokenFor(ctx context.Context, p *provider, sess *session, resou
 	if sess.RefreshToken == "" {
 		return e, false, ErrNoRefreshToken
 	}
-	if p, err = c.ensureProvider(ctx, p); err != nil {
+	p, err := c.provider(ctx)
+	if err != nil {
 		return e, false, err
 	}
 	tr, err := c.refresh(ctx, p, sess.RefreshToken, resource, organizationID)
@@ -108,73 +113,33 @@ func (c *Client) tokenFor(ctx context.Context, p *provider, sess *session, resou
 	return sess.AccessTokens[key], true, nil
 }
 
-// ensureProvider returns p, discovering it when nil.
-func (c *Client) ensureProvider(ctx context.Context, p *provider) (*provider, error) {
-	if p != nil {
-		return p, nil
+// forTokens returns the loaded session with its tokens decoded, or an error
+// matching ErrNotAuthenticated (or ErrSessionStoreUnavailable). rs.mu is held.
+func (rs *requestSession) forTokens() (*session, error) {
+	if rs.loadErr != nil {
+		return nil, rs.loadErr
 	}
-	return c.provider(ctx)
+	if rs.sess == nil {
+		return nil, errNoSessionForOp
+	}
+	if err := rs.sess.expand(); err != nil {
+		rs.end()
+		return nil, errNoSessionForOp
+	}
+	return rs.sess, nil
 }
 
-// requestState shares one session between the calls of one request once
-// [Client.Middleware] or [Client.RequireAuth] ran, and serializes them.
-type requestState struct {
-	mu      sync.Mutex
-	loaded  bool
-	sess    *session
-	loadErr error // the session store could not be read
-
-	lc         Context // set by Middleware before the next handler runs
-	hasContext bool
-}
-
-type requestStateKey struct{}
-
-func withRequestState(r *http.Request) *http.Request {
-	if _, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {
-		return r
-	}
-	return r.WithContext(context.WithValue(r.Context(), requestStateKey{}, &requestState{}))
-}
-
-// sessionOp runs fn on the request's session. It saves the session when fn
-// changed it (even if fn then failed), and ends it when fn failed
-// definitively, returning an error that matches ErrNotAuthenticated.
-func (c *Client) sessionOp(w http.ResponseWriter, r *http.Request, fn func(ctx context.Context, p *provider, sess *session) (bool, error)) error {
-	st, shared := r.Context().Value(requestStateKey{}).(*requestState)
-	if !shared {
-		st = &requestState{}
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if !st.loaded {
-		st.sess, _, st.loadErr = c.loadSession(w, r)
-		st.loaded = true
-	}
-	if st.loadErr != nil {
-		return st.loadErr
-	}
-	if st.sess == nil {
-		return errNoSessionForOp
-	}
-	if err := st.sess.expand(); err != nil {
-		c.store.Delete(w, r)
-		st.sess = nil
-		return errNoSessionForOp
-	}
-	// The provider is discovered only when fn needs it: cached tokens are
-	// served even while Logto is unreachable.
-	changed, err := fn(r.Context(), nil, st.sess)
+// after records the outcome of an operation on the session: saved when it
+// changed (even if the operation then failed), ended when Logto ended it
+// (the error then matches ErrNotAuthenticated). rs.mu is held.
+func (rs *requestSession) after(changed bool, err error) error {
 	if err != nil && endsSession(err) {
-		st.sess = nil
-		c.store.Delete(w, r)
-		c.cfg.Logger.Info("logto: session ended by the provider", "err", err.Error())
+		rs.end()
+		rs.c.cfg.Logger.Info("logto: session ended by the provider", "err", err.Error())
 		return &sessionEndedError{err}
 	}
 	if changed {
-		if serr := c.saveSession(w, r, st.sess); serr != nil && err == nil {
-			err = serr
-		}
+		rs.changed()
 	}
 	return err
 }
@@ -191,23 +156,6 @@ func (e *sessionEndedError) Error() string {
 }
 
 func (e *sessionEndedError) Unwrap() []error { return []error{ErrNotAuthenticated, e.cause} }
-
-// saveSession persists sess; when it outgrows the cookie budget the cached
-// access tokens other than the default one are dropped (they can be fetched
-// again) rather than losing a rotated refresh token.
-func (c *Client) saveSession(w http.ResponseWriter, r *http.Request, sess *session) error {
-	err := c.store.Save(w, r, sess)
-	if errors.Is(err, ErrSessionTooLarge) && len(sess.AccessTokens) > 1 {
-		c.cfg.Logger.Warn("logto: session too large for cookies; dropping cached access tokens", "access_tokens", len(sess.AccessTokens))
-		def, ok := sess.AccessTokens[accessTokenKey("", "")]
-		clear(sess.AccessTokens)
-		if ok {
-			sess.AccessTokens[accessTokenKey("", "")] = def
-		}
-		err = c.store.Save(w, r, sess)
-	}
-	return err
-}
 
 // DecodeAccessTokenClaims decodes the claims of a JWT access token WITHOUT
 // verifying it: for display and routing of tokens this package obtained.

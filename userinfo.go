@@ -14,24 +14,27 @@ import (
 // [ErrProviderResponse] with Reason "sub".
 func (c *Client) FetchUserInfo(w http.ResponseWriter, r *http.Request) (*UserInfo, error) {
 	var ui *UserInfo
-	err := c.sessionOp(w, r, func(ctx context.Context, p *provider, sess *session) (bool, error) {
+	err := c.withSession(w, r, func(rs *requestSession) error {
+		sess, err := rs.forTokens()
+		if err != nil {
+			return err
+		}
 		var changed bool
-		var err error
-		ui, changed, err = c.userInfo(ctx, p, sess)
-		return changed, err
+		ui, changed, err = c.userInfo(r.Context(), sess)
+		return rs.after(changed, err)
 	})
 	return ui, err
 }
 
-func (c *Client) userInfo(ctx context.Context, p *provider, sess *session) (*UserInfo, bool, error) {
-	p, err := c.ensureProvider(ctx, p)
+func (c *Client) userInfo(ctx context.Context, sess *session) (*UserInfo, bool, error) {
+	p, err := c.provider(ctx)
 	if err != nil {
 		return nil, false, err
 	}
 	if p.userinfoEndpoint == "" {
 		return nil, false, &ProviderError{Stage: "userinfo", Reason: ReasonDiscovery, Err: errors.New("no userinfo_endpoint")}
 	}
-	at, changed, err := c.tokenFor(ctx, p, sess, "", "")
+	at, changed, err := c.tokenFor(ctx, sess, "", "")
 	if err != nil {
 		return nil, changed, err
 	}

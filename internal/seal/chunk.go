@@ -17,7 +17,11 @@ var ErrTooLarge = errors.New("seal: value too large for cookies")
 
 // Chunked writes a value as one cookie named Base.Name when it fits in
 // MaxSetCookieBytes, otherwise as cookies Name.0, Name.1, ... each within the
-// limit. A missing or foreign chunk yields a value that fails to open.
+// limit, the first one starting with the number of chunks ("3:..."). Reading
+// takes exactly that many, so chunks left over from another response (two
+// responses racing, the one with fewer chunks landing last) are ignored
+// rather than corrupting the value. A missing or foreign chunk yields a value
+// that fails to open.
 type Chunked struct {
 	Base      http.Cookie // name and attributes; Value ignored
 	MaxChunks int
@@ -35,13 +39,19 @@ func (c Chunked) Read(r *http.Request) string {
 		}
 		return v
 	}
+	head := first(r, c.chunkName(0))
+	if head == "" || len(head) > MaxSetCookieBytes {
+		return ""
+	}
+	n, rest, ok := chunkCount(head)
+	if !ok || n > c.MaxChunks {
+		return ""
+	}
 	var b strings.Builder
-	for i := 0; i < c.MaxChunks; i++ {
+	b.WriteString(rest)
+	for i := 1; i < n; i++ {
 		v := first(r, c.chunkName(i))
-		if v == "" {
-			break
-		}
-		if len(v) > MaxSetCookieBytes {
+		if v == "" || len(v) > MaxSetCookieBytes {
 			return ""
 		}
 		b.WriteString(v)
@@ -49,25 +59,44 @@ func (c Chunked) Read(r *http.Request) string {
 	return b.String()
 }
 
+// chunkCount splits the "<n>:" prefix of the first chunk.
+func chunkCount(head string) (n int, rest string, ok bool) {
+	digits, rest, found := strings.Cut(head, ":")
+	if !found || len(digits) == 0 || len(digits) > 2 {
+		return 0, "", false
+	}
+	n, err := strconv.Atoi(digits)
+	if err != nil || n < 1 || strconv.Itoa(n) != digits {
+		return 0, "", false
+	}
+	return n, rest, true
+}
+
 // Present reports whether the request carries the cookie or any chunk of it.
 func (c Chunked) Present(r *http.Request) bool {
 	return len(c.names(r)) > 0
 }
 
-// Write sets value, splitting it when needed, and expires every cookie of this
-// family the request carried that the new value does not use.
+// Write sets value, splitting it when needed. It expires every other cookie
+// of this family the request carried, and the other form (the unchunked
+// name when it writes chunks, the first chunk when it writes one cookie), so
+// the last response to land always leaves exactly its own value, whatever
+// the browser held.
 func (c Chunked) Write(w http.ResponseWriter, r *http.Request, value string) error {
 	cookies, err := c.split(value)
 	if err != nil {
 		return err
 	}
-	earlier := c.takeWritten(w)
-	keep := make(map[string]bool, len(cookies))
+	keep := make(map[string]bool, len(cookies)+1)
 	for _, ck := range cookies {
 		keep[ck.Name] = true
 		http.SetCookie(w, ck)
 	}
-	for _, name := range append(c.names(r), earlier...) {
+	other := c.chunkName(0)
+	if len(cookies) > 1 {
+		other = c.Base.Name
+	}
+	for _, name := range append(c.names(r), other) {
 		if !keep[name] {
 			keep[name] = true
 			c.expire(w, name)
@@ -84,54 +113,31 @@ func (c Chunked) Check(value string) error {
 
 // split cuts value into the cookies Write sets.
 func (c Chunked) split(value string) ([]*http.Cookie, error) {
-	var cookies []*http.Cookie
 	single := c.Base
 	single.Value = value
 	if len(single.String()) <= MaxSetCookieBytes {
-		cookies = append(cookies, &single)
-	} else {
-		probe := c.Base
-		probe.Name = c.chunkName(c.MaxChunks)
-		room := MaxSetCookieBytes - len(probe.String())
-		if room <= 0 {
-			return nil, ErrTooLarge
-		}
-		n := (len(value) + room - 1) / room
-		if n > c.MaxChunks {
-			return nil, ErrTooLarge
-		}
-		for i := 0; i < n; i++ {
-			part := c.Base
-			part.Name = c.chunkName(i)
-			part.Value = value[i*room : min(len(value), (i+1)*room)]
-			cookies = append(cookies, &part)
-		}
+		return []*http.Cookie{&single}, nil
+	}
+	probe := c.Base
+	probe.Name = c.chunkName(c.MaxChunks)
+	room := MaxSetCookieBytes - len(probe.String())
+	prefix := len(strconv.Itoa(c.MaxChunks)) + 1 // "<n>:" on the first chunk
+	if room <= prefix {
+		return nil, ErrTooLarge
+	}
+	n := (len(value) + prefix + room - 1) / room
+	if n > c.MaxChunks {
+		return nil, ErrTooLarge
+	}
+	value = strconv.Itoa(n) + ":" + value
+	cookies := make([]*http.Cookie, 0, n)
+	for i := 0; i < n; i++ {
+		part := c.Base
+		part.Name = c.chunkName(i)
+		part.Value = value[min(len(value), i*room):min(len(value), (i+1)*room)]
+		cookies = append(cookies, &part)
 	}
 	return cookies, nil
-}
-
-// takeWritten removes the Set-Cookie lines of this family that an earlier
-// Write or Clear put on w, and returns their names, so that several writes in
-// one response leave exactly the last state (browsers apply Set-Cookie lines
-// in order, and a stale chunk would corrupt the value).
-func (c Chunked) takeWritten(w http.ResponseWriter) []string {
-	lines := w.Header().Values("Set-Cookie")
-	if len(lines) == 0 {
-		return nil
-	}
-	var kept, names []string
-	for _, line := range lines {
-		if ck, err := http.ParseSetCookie(line); err == nil && c.member(ck.Name) {
-			names = append(names, ck.Name)
-			continue
-		}
-		kept = append(kept, line)
-	}
-	w.Header().Del("Set-Cookie")
-	for _, line := range kept {
-		w.Header().Add("Set-Cookie", line)
-	}
-	return names
 }
 
 // member reports whether name is the cookie or one of its chunks: a
@@ -154,8 +160,7 @@ func (c Chunked) member(name string) bool {
 // unchunked name, in case the browser holds one the request did not show).
 func (c Chunked) Clear(w http.ResponseWriter, r *http.Request) {
 	seen := map[string]bool{}
-	earlier := c.takeWritten(w)
-	for _, name := range append(append([]string{c.Base.Name}, c.names(r)...), earlier...) {
+	for _, name := range append([]string{c.Base.Name}, c.names(r)...) {
 		if !seen[name] {
 			seen[name] = true
 			c.expire(w, name)
