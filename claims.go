@@ -47,8 +47,7 @@ type IDTokenClaims struct {
 	Organizations     []string `json:"organizations,omitempty"`
 	OrganizationRoles []string `json:"organization_roles,omitempty"` // "<organizationID>:<role name>"
 
-	raw    json.RawMessage
-	audBuf [1]string // backs a single-valued Aud without an allocation
+	raw json.RawMessage
 }
 
 // CreatedTime converts CreatedAt (milliseconds) to a time.Time.

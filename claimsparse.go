@@ -322,8 +322,7 @@ func (sc *claimScanner) audience(c *IDTokenClaims) error {
 	}
 	if sc.peek() == '"' {
 		v, err := sc.str()
-		c.audBuf[0] = v
-		c.Aud = c.audBuf[:1:1]
+		c.Aud = Audience{v}
 		return err
 	}
 	var list []string

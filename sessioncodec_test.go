@@ -110,7 +110,6 @@ func FuzzClaimsParser(f *testing.F) {
 		}
 		if fastOK {
 			fast.raw, ref.raw = nil, nil
-			fast.audBuf, ref.audBuf = [1]string{}, [1]string{}
 			if !reflect.DeepEqual(fast, ref) {
 				t.Fatalf("fast and encoding/json disagree on %q:\n%+v\n%+v", b, fast, ref)
 			}
