@@ -72,7 +72,7 @@ type Config struct {
 	RevocationList RevocationList
 
 	// SessionStore keeps sessions server-side; the cookie then holds only a
-	// sealed random ID. nil keeps the whole (sealed) session in cookies.
+	// random session ID. nil keeps the whole (sealed) session in cookies.
 	// When it implements [AtomicAdder] (NewMemoryStore and redisstore do), it
 	// also makes sure one instance among several redeems a sign-in's code;
 	// otherwise each instance redeems a code at most once, and two instances
