@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/logto-go/logto"
@@ -176,4 +177,27 @@ func ExampleAtomicAdder() {
 	second, _ := adder.AddIfAbsent(context.Background(), "state:abc", []byte{1}, time.Minute)
 	fmt.Println(ok, first, second)
 	// Output: true true false
+}
+
+func ExampleClient_RequireAuthWith() {
+	var later atomic.Int64 // the test's clock, two hours ahead once set
+	clock := func() time.Time { return time.Now().Add(time.Duration(later.Load())) }
+	client, _, stop := exampleSetupWith(func(o *logtotest.Options, c *logto.Config) { o.Now, c.Now = clock, clock })
+	defer stop()
+
+	// A signed-in page that stays signed in past the ID token's one-hour
+	// life: the ID token is renewed with the refresh token, instead of a
+	// redirect to sign-in.
+	page := client.RequireAuthWith(logto.WithIDTokenRenewal())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "signed in:", logto.FromContext(r.Context()).IsAuthenticated)
+	}))
+	cookies := signInExample(client)
+	later.Store(int64(2 * time.Hour))
+	w := httptest.NewRecorder()
+	r := requestWithCookies("GET", "https://app.example.com/account", cookies)
+	r.Header.Set("Accept", "text/html")
+	page.ServeHTTP(w, r)
+	fmt.Print(w.Code, " ", w.Body.String())
+	// Output:
+	// 200 signed in: true
 }

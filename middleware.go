@@ -1,8 +1,10 @@
 package logto
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -131,6 +133,13 @@ func (sw *sessionWriter) Write(b []byte) (int, error) {
 func (sw *sessionWriter) Flush() {
 	sw.before()
 	_ = http.NewResponseController(sw.ResponseWriter).Flush()
+}
+
+// Hijack commits and hands over the connection when the underlying writer
+// can (websocket upgrades behind Middleware).
+func (sw *sessionWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	sw.before()
+	return http.NewResponseController(sw.ResponseWriter).Hijack()
 }
 
 // Unwrap gives http.ResponseController the underlying writer.
