@@ -212,3 +212,64 @@ func TestSecretRotationReseals(t *testing.T) {
 		})
 	}
 }
+
+// TestMiddlewareCommitsOnce: several operations of one request that each
+// change the session (refreshes, userinfo) end in one write of each session
+// cookie, made before the handler's first byte; an operation after the
+// response started cannot set cookies any more and says so in the log.
+func TestMiddlewareCommitsOnce(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, withAPI(), withClock(clock.Now))
+	var late error
+	page := httptest.NewServer(h.client.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("late") == "1" {
+			fmt.Fprintln(w, "started")
+			_, late = h.client.GetAccessToken(w, r, apiResource)
+			return
+		}
+		if _, err := h.client.GetAccessToken(w, r, apiResource); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if _, err := h.client.FetchUserInfo(w, r); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})))
+	t.Cleanup(page.Close)
+	b := h.browser()
+	h.signIn(b, "")
+	clock.Advance(2 * time.Hour) // every cached token expired: each operation refreshes
+	r := b.get(page.URL + "/")
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", r.StatusCode, r.body)
+	}
+	seen := map[string]int{}
+	for _, line := range r.Header.Values("Set-Cookie") {
+		ck, _ := http.ParseSetCookie(line)
+		seen[ck.Name]++
+	}
+	for name, n := range seen {
+		if n != 1 {
+			t.Fatalf("cookie %s set %d times in one response: %v", name, n, r.Header.Values("Set-Cookie"))
+		}
+	}
+	if !h.sessionCookieWritten(r) || len(h.refreshRequests()) != 2 {
+		t.Fatalf("session written %v, refreshes %d", h.sessionCookieWritten(r), len(h.refreshRequests()))
+	}
+	// The new session holds both refreshed tokens: no refresh on the next page.
+	if r := b.get(page.URL + "/"); r.StatusCode != http.StatusOK || len(h.refreshRequests()) != 2 {
+		t.Fatalf("second page: %d, refreshes %d", r.StatusCode, len(h.refreshRequests()))
+	}
+
+	clock.Advance(2 * time.Hour)
+	r = b.get(page.URL + "/?late=1")
+	if r.StatusCode != http.StatusOK || late != nil {
+		t.Fatalf("late operation: %d %v", r.StatusCode, late)
+	}
+	if !strings.Contains(h.logs.String(), "after the response's headers were written") {
+		t.Fatal("a session change after the headers was not logged")
+	}
+}
