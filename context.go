@@ -122,6 +122,11 @@ func (c *Client) GetContext(w http.ResponseWriter, r *http.Request, opts ...Cont
 			return Context{}, fmt.Errorf("%w: organization tokens need UserScopeOrganizations in Config.Scopes", ErrInvalidResource)
 		}
 	}
+	if !o.callsProvider() {
+		if _, shared := requestSessionOf(r); !shared {
+			return c.readContext(w, r)
+		}
+	}
 	var lc Context
 	err := c.withSession(w, r, func(rs *requestSession) error {
 		if rs.loadErr != nil {
@@ -149,6 +154,22 @@ func (c *Client) GetContext(w http.ResponseWriter, r *http.Request, opts ...Cont
 		return Context{}, err
 	}
 	return lc, err
+}
+
+// readContext is GetContext without options or Middleware: the session is
+// read (and written back when stale or unusable), with nothing on the heap
+// but the session itself (this runs on every request).
+func (c *Client) readContext(w http.ResponseWriter, r *http.Request) (Context, error) {
+	local := requestSession{c: c}
+	local.load(r)
+	var lc Context
+	if local.sess != nil {
+		lc = c.contextFromSession(local.sess)
+	}
+	if err := local.commit(w, r); err != nil {
+		return lc, err
+	}
+	return lc, local.loadErr
 }
 
 // contextWithTokens fills lc from sess and what o asks of Logto (renewal,

@@ -247,15 +247,21 @@ func (rs *requestSession) beforeHeaders(w http.ResponseWriter, r *http.Request) 
 // shared one is committed by Middleware's writer, or at once when the
 // response is already under way.
 func (c *Client) withSession(w http.ResponseWriter, r *http.Request, op func(rs *requestSession) error) error {
-	rs, shared := c.session(r)
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	rs.load(r)
-	err := op(rs)
-	if !shared || rs.committed {
-		if cerr := rs.commit(w, r); cerr != nil && err == nil {
-			err = cerr
+	if rs, ok := requestSessionOf(r); ok && rs.c == c {
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
+		rs.load(r)
+		err := op(rs)
+		if rs.committed { // too late for the writer: say so now
+			_ = rs.commit(w, r)
 		}
+		return err
+	}
+	local := requestSession{c: c} // stays on the stack: GetContext runs on every request
+	local.load(r)
+	err := op(&local)
+	if cerr := local.commit(w, r); cerr != nil && err == nil {
+		err = cerr
 	}
 	return err
 }
