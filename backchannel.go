@@ -73,9 +73,9 @@ func (c *Client) HandleBackChannelLogout(w http.ResponseWriter, r *http.Request)
 	now := c.cfg.Now()
 	expires := now.Add(c.cfg.SessionMaxAge)
 	if claims.Sid != "" {
-		err = c.cfg.RevocationList.Revoke(r.Context(), "sid:"+claims.Sid, now, expires)
+		err = c.cfg.RevocationList.Revoke(r.Context(), c.revocationKey("sid", claims.Sid), now, expires)
 	} else {
-		err = c.cfg.RevocationList.Revoke(r.Context(), "sub:"+claims.Sub, now, expires)
+		err = c.cfg.RevocationList.Revoke(r.Context(), c.revocationKey("sub", claims.Sub), now, expires)
 	}
 	if err != nil {
 		return fmt.Errorf("logto: recording the logout: %w", err)
@@ -133,7 +133,7 @@ func (c *Client) verifyLogoutToken(ctx context.Context, raw string) (*logoutClai
 		expires = tok.Expiry.Add(skew)
 	}
 	// Replay: a jti is accepted once while its token could be valid.
-	key := "jti:" + lc.Iss + "|" + lc.Jti
+	key := c.revocationKey("jti", lc.Jti)
 	if _, seen, err := c.cfg.RevocationList.RevokedAt(ctx, key); err != nil {
 		return nil, fmt.Errorf("logto: revocation list: %w", err)
 	} else if seen {

@@ -105,6 +105,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	useLogger(s.RevocationList, s.Logger) // the memory list warns past its bound
 	cookies, err := newCookieStore(s)
 	if err != nil {
 		return nil, err
