@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/logto-go/logto/internal/jwt"
@@ -18,91 +17,12 @@ import (
 // BaseURL + BackChannelLogoutPath as the application's "Backchannel logout
 // URI" in the Logto Console.
 //
-// Sessions here are sealed cookies the server does not keep, so ending one
-// means remembering "sessions of this sid (or, without sid, this user) that
-// began before now are over" in a [RevocationList] until they would have
-// expired anyway ([Config.SessionMaxAge]); every request checks its session
-// against it. The default list lives in memory, which suits one instance;
-// several instances need a shared list (e.g. in Redis) so each sees every
-// logout. Entries are small (a key and a time) and expire, so the list holds
-// at most the logouts of one SessionMaxAge.
-
-// RevocationList remembers ended sessions. Keys are "sid:<sid>" or
-// "sub:<sub>"; a session created at or before the recorded time is over.
-type RevocationList interface {
-	// Revoke records that sessions for key created up to at are over; the
-	// entry may be forgotten after expires.
-	Revoke(ctx context.Context, key string, at, expires time.Time) error
-	// RevokedAt returns the time recorded for key, if any.
-	RevokedAt(ctx context.Context, key string) (time.Time, bool, error)
-}
+// Each logout is recorded in the Client's [RevocationList] (revocation.go).
 
 // ErrInvalidLogoutToken: a back-channel logout request was rejected. HTTP 400.
 var ErrInvalidLogoutToken = errors.New("logto: invalid logout token")
 
 const backChannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
-
-// maxRevocations bounds the in-memory list: beyond it the oldest entries go.
-const maxRevocations = 100_000
-
-// memoryRevocations is the default RevocationList: in-process, bounded,
-// expiring. It also remembers logout token jti values (replay protection).
-type memoryRevocations struct {
-	mu      sync.Mutex
-	entries map[string]revocation
-	now     func() time.Time
-}
-
-type revocation struct{ at, expires time.Time }
-
-// NewMemoryRevocationList returns the default, in-process RevocationList.
-// now may be nil (time.Now).
-func NewMemoryRevocationList(now func() time.Time) RevocationList {
-	if now == nil {
-		now = time.Now
-	}
-	return &memoryRevocations{entries: map[string]revocation{}, now: now}
-}
-
-func (m *memoryRevocations) Revoke(_ context.Context, key string, at, expires time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	now := m.now()
-	if len(m.entries) >= maxRevocations {
-		for k, e := range m.entries {
-			if !now.Before(e.expires) {
-				delete(m.entries, k)
-			}
-		}
-	}
-	for k := range m.entries { // still full of live entries: drop arbitrary ones
-		if len(m.entries) < maxRevocations {
-			break
-		}
-		delete(m.entries, k)
-	}
-	if old, ok := m.entries[key]; ok && old.at.After(at) {
-		at = old.at
-	}
-	m.entries[key] = revocation{at: at, expires: expires}
-	return nil
-}
-
-func (m *memoryRevocations) empty() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.entries) == 0
-}
-
-func (m *memoryRevocations) RevokedAt(_ context.Context, key string) (time.Time, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e, ok := m.entries[key]
-	if !ok || !m.now().Before(e.expires) {
-		return time.Time{}, false, nil
-	}
-	return e.at, true, nil
-}
 
 // logoutClaims are the claims of a logout token.
 type logoutClaims struct {
@@ -153,9 +73,9 @@ func (c *Client) HandleBackChannelLogout(w http.ResponseWriter, r *http.Request)
 	now := c.cfg.Now()
 	expires := now.Add(c.cfg.SessionMaxAge)
 	if claims.Sid != "" {
-		err = c.cfg.RevocationList.Revoke(r.Context(), "sid:"+claims.Sid, now, expires)
+		err = c.cfg.RevocationList.Revoke(r.Context(), c.revocationKey("sid", claims.Sid), now, expires)
 	} else {
-		err = c.cfg.RevocationList.Revoke(r.Context(), "sub:"+claims.Sub, now, expires)
+		err = c.cfg.RevocationList.Revoke(r.Context(), c.revocationKey("sub", claims.Sub), now, expires)
 	}
 	if err != nil {
 		return fmt.Errorf("logto: recording the logout: %w", err)
@@ -213,7 +133,7 @@ func (c *Client) verifyLogoutToken(ctx context.Context, raw string) (*logoutClai
 		expires = tok.Expiry.Add(skew)
 	}
 	// Replay: a jti is accepted once while its token could be valid.
-	key := "jti:" + lc.Iss + "|" + lc.Jti
+	key := c.revocationKey("jti", lc.Jti)
 	if _, seen, err := c.cfg.RevocationList.RevokedAt(ctx, key); err != nil {
 		return nil, fmt.Errorf("logto: revocation list: %w", err)
 	} else if seen {
@@ -223,32 +143,6 @@ func (c *Client) verifyLogoutToken(ctx context.Context, raw string) (*logoutClai
 		return nil, fmt.Errorf("logto: revocation list: %w", err)
 	}
 	return &lc, nil
-}
-
-// sessionRevoked reports whether a back-channel logout ended sess.
-func (c *Client) sessionRevoked(ctx context.Context, sess *session) bool {
-	if m, ok := c.cfg.RevocationList.(*memoryRevocations); ok && m.empty() {
-		return false // the common case, without building keys
-	}
-	claims := sess.identity()
-	if claims.Sub == "" {
-		return true
-	}
-	created := time.UnixMilli(sess.CreatedAt)
-	for _, key := range []string{"sid:" + claims.Sid, "sub:" + claims.Sub} {
-		if key == "sid:" {
-			continue
-		}
-		at, ok, err := c.cfg.RevocationList.RevokedAt(ctx, key)
-		if err != nil {
-			c.cfg.Logger.Error("logto: revocation list unavailable; treating the session as valid", "err", err.Error())
-			continue
-		}
-		if ok && !created.After(at) {
-			return true
-		}
-	}
-	return false
 }
 
 func containsString(list []string, s string) bool {

@@ -55,6 +55,7 @@ type harnessSetup struct {
 	appID  string
 	cfg    logto.Config
 	opOpts []logtotest.Option
+	op     *logtotest.Server // shared with another harness; nil starts one
 }
 
 type harnessOption func(*harnessSetup)
@@ -73,6 +74,12 @@ func withClock(clock func() time.Time) harnessOption {
 		s.cfg.Now = clock
 		s.opOpts = append(s.opOpts, logtotest.WithClock(clock))
 	}
+}
+
+// withServer makes the harness's app another application of op (its
+// provider options are then ignored).
+func withServer(op *logtotest.Server) harnessOption {
+	return func(s *harnessSetup) { s.op = op }
 }
 
 func withProvider(o ...logtotest.Option) harnessOption {
@@ -104,7 +111,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		o(setup)
 	}
 	h.appID = setup.appID
-	h.op = logtotest.NewServer(t, setup.opOpts...)
+	if h.op = setup.op; h.op == nil {
+		h.op = logtotest.NewServer(t, setup.opOpts...)
+	}
 	h.op.AddApp(logtotest.App{
 		ID: h.appID, Secret: canaryAppSecret, Name: "harness",
 		RedirectURIs:           []string{appURL + "/callback"},

@@ -106,6 +106,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	useLogger(s.RevocationList, s.Logger) // the memory list warns past its bound
 	sessions, err := newSessions(s)
 	if err != nil {
 		return nil, err

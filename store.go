@@ -2,7 +2,6 @@ package logto
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"sync"
 	"time"
@@ -127,46 +126,4 @@ func (m *memoryStore) Delete(_ context.Context, key string) error {
 	defer m.mu.Unlock()
 	delete(m.entries, key)
 	return nil
-}
-
-// storeRevocations is a RevocationList kept in a Store.
-type storeRevocations struct {
-	store Store
-	now   func() time.Time
-}
-
-// NewStoreRevocationList keeps back-channel logouts in store, so every
-// instance sharing it sees them. now may be nil (time.Now).
-func NewStoreRevocationList(store Store, now func() time.Time) RevocationList {
-	if now == nil {
-		now = time.Now
-	}
-	return &storeRevocations{store: store, now: now}
-}
-
-func (s *storeRevocations) Revoke(ctx context.Context, key string, at, expires time.Time) error {
-	ttl := expires.Sub(s.now())
-	if ttl <= 0 {
-		return nil
-	}
-	if old, ok, err := s.RevokedAt(ctx, key); err == nil && ok && old.After(at) {
-		at = old
-	}
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(at.UnixNano()))
-	return s.store.Set(ctx, "logto:revoked:"+key, b[:], ttl)
-}
-
-func (s *storeRevocations) RevokedAt(ctx context.Context, key string) (time.Time, bool, error) {
-	v, err := s.store.Get(ctx, "logto:revoked:"+key)
-	if errors.Is(err, ErrStoreNotFound) {
-		return time.Time{}, false, nil
-	}
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	if len(v) != 8 {
-		return time.Time{}, false, errors.New("logto: corrupt revocation entry")
-	}
-	return time.Unix(0, int64(binary.BigEndian.Uint64(v))), true, nil
 }

@@ -24,15 +24,20 @@
 // before they reach this package; a back-channel logout entry is a bare
 // 8-byte timestamp. The keys are
 //
-//	logto:session:<app ID>:<SHA-256 of the session ID>   sessions
-//	logto:state:<SHA-256 of app ID and state>            sign-ins whose code is redeemed (10 min)
-//	logto:revoked:sid:<sid>, logto:revoked:sub:<sub>     back-channel logouts
-//	logto:refresh:lock:<key>, logto:refresh:result:<key> refreshes in flight
+//	logto:session:<app ID>:<SHA-256 of the session ID>    sessions
+//	logto:state:<SHA-256 of app ID and state>             sign-ins whose code is redeemed (10 min)
+//	logto:revoked:sid:<issuer>|<app ID>|<sid>             back-channel logouts of one Logto session
+//	logto:revoked:sub:<issuer>|<app ID>|<sub>             back-channel logouts of a user (no sid)
+//	logto:revoked:jti:<issuer>|<app ID>|<jti>             logout tokens already accepted (minutes)
+//	logto:refresh:lock:<key>, logto:refresh:result:<key>  refreshes in flight
 //
-// where sid and sub are Logto's session and user IDs from the logout token
-// and key is a hash of the refresh token, resource and organization. No token
-// and no session cookie's ID appears in Redis in clear, and errors from this
-// package never quote a value.
+// where sid, sub and jti are Logto's session ID, user ID and token ID from
+// the logout token and key is a hash of the refresh token, resource and
+// organization. Every key names the app (or holds one of its refresh
+// tokens), so apps with different App IDs can share one Redis database
+// without a key prefix: a logout for one app never ends a session of
+// another. No token and no session cookie's ID appears in Redis in clear, and
+// errors from this package never quote a value.
 //
 // # Why coordinate refreshes
 //

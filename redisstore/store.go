@@ -28,9 +28,10 @@ var (
 // Option configures [New].
 type Option func(*Store)
 
-// WithKeyPrefix puts prefix before every key, e.g. "myapp:" to share a Redis
-// database between apps. Default: none, since the SDK's keys already start
-// with "logto:".
+// WithKeyPrefix puts prefix before every key, e.g. "myapp:" to keep the
+// SDK's keys apart from other data. Default: none. Apps with different App
+// IDs need none to share a database: the SDK's keys start with "logto:" and
+// are scoped by App ID (see the package documentation).
 func WithKeyPrefix(prefix string) Option {
 	return func(s *Store) { s.prefix = prefix }
 }
