@@ -95,6 +95,7 @@ type KeySet struct {
 	fetchedAt   time.Time
 	fetched     bool
 	fetching    bool      // a fetch is in flight: joining it is free
+	gen         uint64    // completed fetches
 	budgets     [2]bucket // wasted refetches: [0] untrusted, [1] trusted
 	unknownKids map[string]time.Time
 	group       singleflight.Group
@@ -114,13 +115,13 @@ type bucket struct {
 func (k *KeySet) Keys(ctx context.Context, kid, alg string, trusted bool) ([]jose.JSONWebKey, error) {
 	now := k.now()
 	k.mu.Lock()
-	keys, fetched := k.keys, k.fetched
+	keys, fetched, gen := k.keys, k.fetched, k.gen
 	stale := fetched && now.Sub(k.fetchedAt) >= k.maxAge()
 	k.mu.Unlock()
 
 	justFetched := false
 	if !fetched || stale {
-		fresh, err := k.fetchShared(ctx)
+		fresh, err := k.fetchShared(ctx, gen)
 		switch {
 		case err == nil:
 			keys, justFetched = fresh, true
@@ -142,11 +143,14 @@ func (k *KeySet) Keys(ctx context.Context, kid, alg string, trusted bool) ([]jos
 		k.wasted(kid, trusted, now, false)
 		return nil, ErrUnknownKey
 	}
-	starter, ok := k.mayRefetch(kid, trusted, now)
+	found, starter, ok := k.mayRefetch(kid, alg, trusted, now)
+	if len(found) > 0 {
+		return found, nil // fetched meanwhile by another request
+	}
 	if !ok {
 		return nil, ErrUnknownKey
 	}
-	keys, err := k.fetchShared(ctx)
+	keys, err := k.fetchShared(ctx, gen)
 	if err != nil {
 		return nil, err
 	}
@@ -162,25 +166,30 @@ func (k *KeySet) Keys(ctx context.Context, kid, alg string, trusted bool) ([]jos
 
 // mayRefetch reports whether a token with an unknown kid may refetch the
 // set: by joining a fetch in flight, or by taking one refetch from its
-// budget (starter).
-func (k *KeySet) mayRefetch(kid string, trusted bool, now time.Time) (starter, ok bool) {
-	if len(kid) > maxKidLength {
-		return false, false
-	}
+// budget (starter). found are the kid's keys when a fetch that completed
+// meanwhile brought them.
+func (k *KeySet) mayRefetch(kid, alg string, trusted bool, now time.Time) (found []jose.JSONWebKey, starter, ok bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if c := candidates(k.keys, kid, alg); len(c) > 0 {
+		return c, false, true
+	}
+	if len(kid) > maxKidLength {
+		return nil, false, false
+	}
 	if until, ok := k.unknownKids[kid]; ok && now.Before(until) {
-		return false, false
+		return nil, false, false
 	}
 	if k.fetching {
-		return false, true
+		return nil, false, true
 	}
 	b := k.bucket(trusted, now)
 	if b.tokens < 1 {
-		return false, false
+		return nil, false, false
 	}
 	b.tokens--
-	return true, true
+	k.fetching = true // others join from now on, before the fetch starts
+	return nil, true, true
 }
 
 // bucket returns the refilled budget for trusted or untrusted tokens; k.mu
@@ -254,9 +263,19 @@ func (k *KeySet) wasted(kid string, trusted bool, now time.Time, charged bool) {
 	k.unknownKids[kid] = now.Add(ttl)
 }
 
-// fetchShared fetches the set once for all concurrent callers.
-func (k *KeySet) fetchShared(ctx context.Context) ([]jose.JSONWebKey, error) {
+// fetchShared fetches the set once for all concurrent callers, unless a
+// fetch completed since the caller read generation gen: its keys are as
+// fresh as a new fetch's.
+func (k *KeySet) fetchShared(ctx context.Context, gen uint64) ([]jose.JSONWebKey, error) {
 	ch := k.group.DoChan("fetch", func() (any, error) {
+		k.mu.Lock()
+		if k.gen != gen && k.fetched {
+			keys := k.keys
+			k.fetching = false
+			k.mu.Unlock()
+			return keys, nil
+		}
+		k.mu.Unlock()
 		// Detached from the caller: one cancelled request must not fail the others.
 		return k.fetch(context.WithoutCancel(ctx))
 	})
@@ -306,6 +325,7 @@ func (k *KeySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
 	}
 	k.mu.Lock()
 	k.keys, k.fetchedAt, k.fetched = keys, k.now(), true
+	k.gen++
 	k.mu.Unlock()
 	return keys, nil
 }
