@@ -56,11 +56,9 @@ type memoryRevocations struct {
 type revocation struct{ at, expires time.Time }
 
 // NewMemoryRevocationList returns the default, in-process RevocationList.
-// now may be nil (time.Now).
-func NewMemoryRevocationList(now func() time.Time) RevocationList {
-	if now == nil {
-		now = time.Now
-	}
+// [WithClock] sets the clock that expires its entries.
+func NewMemoryRevocationList(opts ...StateOption) RevocationList {
+	now := stateClock(opts)
 	return &memoryRevocations{entries: map[string]revocation{}, now: now}
 }
 

@@ -355,10 +355,10 @@ func (c Config) validate() (*settings, error) {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
 	if s.RevocationList == nil {
-		s.RevocationList = NewMemoryRevocationList(s.Now)
+		s.RevocationList = NewMemoryRevocationList(WithClock(s.Now))
 	}
 	if s.RefreshCoalescer == nil {
-		s.RefreshCoalescer = NewLocalRefreshCoalescer(s.Now)
+		s.RefreshCoalescer = NewLocalRefreshCoalescer(WithClock(s.Now))
 	}
 	return s, nil
 }

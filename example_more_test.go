@@ -77,7 +77,7 @@ func ExampleStatusCode() {
 // Sessions kept server-side (here in memory; redisstore.New for Redis): the
 // cookie holds only a sealed random ID.
 func ExampleNewMemoryStore() {
-	store := logto.NewMemoryStore(nil)
+	store := logto.NewMemoryStore()
 	client, err := logto.New(logto.Config{
 		AppID:          "my-app-id",
 		AppSecret:      "my-app-secret",
@@ -85,7 +85,7 @@ func ExampleNewMemoryStore() {
 		BaseURL:        "https://app.example.com",
 		CookieSecret:   "a-random-secret-of-at-least-32-characters",
 		SessionStore:   store,
-		RevocationList: logto.NewStoreRevocationList(store, nil), // back-channel logouts, shared the same way
+		RevocationList: logto.NewStoreRevocationList(store), // back-channel logouts, shared the same way
 	})
 	fmt.Println(client != nil, err)
 	// Output:
@@ -98,7 +98,7 @@ func ExampleNewLocalRefreshCoalescer() {
 	_, err := logto.New(logto.Config{
 		AppID: "my-app-id", AppSecret: "my-app-secret", Endpoint: "https://my-tenant.logto.app",
 		BaseURL: "https://app.example.com", CookieSecret: "a-random-secret-of-at-least-32-characters",
-		RefreshCoalescer: logto.NewLocalRefreshCoalescer(nil),
+		RefreshCoalescer: logto.NewLocalRefreshCoalescer(),
 	})
 	fmt.Println(err)
 	// Output:
@@ -170,7 +170,7 @@ func ExampleClient_SignInURL() {
 // two instances receiving the same callback redeem it once. The memory
 // store and redisstore implement it.
 func ExampleAtomicAdder() {
-	store := logto.NewMemoryStore(nil)
+	store := logto.NewMemoryStore()
 	adder, ok := store.(logto.AtomicAdder)
 	first, _ := adder.AddIfAbsent(context.Background(), "state:abc", []byte{1}, time.Minute)
 	second, _ := adder.AddIfAbsent(context.Background(), "state:abc", []byte{1}, time.Minute)

@@ -142,7 +142,7 @@ func TestCallbackDeliveredTwiceRedeemsOnce(t *testing.T) {
 	}{
 		{"2/cookie", 2, func() logto.Store { return nil }},
 		{"10/cookie", 10, func() logto.Store { return nil }},
-		{"10/store", 10, func() logto.Store { return logto.NewMemoryStore(nil) }},
+		{"10/store", 10, func() logto.Store { return logto.NewMemoryStore() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -236,7 +236,7 @@ func TestCallbackAfterRedemption(t *testing.T) {
 	t.Parallel()
 	for name, store := range map[string]func() logto.Store{
 		"cookie": func() logto.Store { return nil },
-		"store":  func() logto.Store { return logto.NewMemoryStore(nil) },
+		"store":  func() logto.Store { return logto.NewMemoryStore() },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -308,7 +308,7 @@ func TestCallbackTwoInstancesRedeemOnce(t *testing.T) {
 	}{{"AtomicAdder", true}, {"plain Store", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var store logto.Store = logto.NewMemoryStore(nil)
+			var store logto.Store = logto.NewMemoryStore()
 			if !tc.atomic {
 				store = hidingStore{store}
 			}
@@ -370,7 +370,7 @@ func (claimFailingStore) AddIfAbsent(context.Context, string, []byte, time.Durat
 // fails with 503 before any token request.
 func TestCallbackClaimStoreDown(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withConfig(func(c *logto.Config) { c.SessionStore = claimFailingStore{logto.NewMemoryStore(nil)} }))
+	h := newHarness(t, withConfig(func(c *logto.Config) { c.SessionStore = claimFailingStore{logto.NewMemoryStore()} }))
 	b := h.browser()
 	r := b.get(h.authorize(b, h.startSignIn(b, "")).String())
 	h.rejected(r, http.StatusServiceUnavailable, logto.ErrSessionStoreUnavailable, 0)

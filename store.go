@@ -74,12 +74,10 @@ type memoryEntry struct {
 var _ AtomicAdder = (*memoryStore)(nil)
 
 // NewMemoryStore returns an in-process Store, for tests and single-instance
-// apps; it implements [AtomicAdder] too. now may be nil (time.Now).
-func NewMemoryStore(now func() time.Time) Store {
-	if now == nil {
-		now = time.Now
-	}
-	return &memoryStore{now: now, entries: map[string]memoryEntry{}}
+// apps; it implements [AtomicAdder] too. Its entries expire by the clock of
+// [WithClock].
+func NewMemoryStore(opts ...StateOption) Store {
+	return &memoryStore{now: stateClock(opts), entries: map[string]memoryEntry{}}
 }
 
 func (m *memoryStore) Get(_ context.Context, key string) ([]byte, error) {
@@ -141,11 +139,9 @@ type storeRevocations struct {
 }
 
 // NewStoreRevocationList keeps back-channel logouts in store, so every
-// instance sharing it sees them. now may be nil (time.Now).
-func NewStoreRevocationList(store Store, now func() time.Time) RevocationList {
-	if now == nil {
-		now = time.Now
-	}
+// instance sharing it sees them. [WithClock] sets the clock of their TTLs.
+func NewStoreRevocationList(store Store, opts ...StateOption) RevocationList {
+	now := stateClock(opts)
 	return &storeRevocations{store: store, now: now}
 }
 

@@ -12,7 +12,7 @@
 //	client, err := logto.New(logto.Config{
 //		// AppID, AppSecret, Endpoint, BaseURL, CookieSecret as usual
 //		SessionStore:     store,
-//		RevocationList:   logto.NewStoreRevocationList(store, nil),
+//		RevocationList:   logto.NewStoreRevocationList(store),
 //		RefreshCoalescer: redisstore.NewRefreshCoalescer(rdb),
 //	})
 //

@@ -42,7 +42,7 @@ func newInstance(t *testing.T, srv *httptest.Server, redisAddr, baseURL, endpoin
 		Scopes:           []string{"read:items"},
 		Now:              clock,
 		SessionStore:     store,
-		RevocationList:   logto.NewStoreRevocationList(store, clock),
+		RevocationList:   logto.NewStoreRevocationList(store, logto.WithClock(clock)),
 		RefreshCoalescer: redisstore.NewRefreshCoalescer(rdb, redisstore.WithClock(clock)),
 	})
 	if err != nil {

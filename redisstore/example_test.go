@@ -27,7 +27,7 @@ func Example() {
 		BaseURL:          "https://app.example.com",
 		CookieSecret:     os.Getenv("LOGTO_COOKIE_SECRET"),
 		SessionStore:     store,
-		RevocationList:   logto.NewStoreRevocationList(store, nil),
+		RevocationList:   logto.NewStoreRevocationList(store),
 		RefreshCoalescer: redisstore.NewRefreshCoalescer(rdb),
 	})
 	if err != nil {
