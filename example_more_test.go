@@ -49,7 +49,7 @@ func ExampleClient_GetOrganizationResourceToken() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	claims, _ := logto.DecodeAccessTokenClaims(token)
+	claims, _ := logto.InsecureDecodeAccessTokenClaims(token)
 	org, _ := claims.Organization()
 	fmt.Println(claims.Aud, org)
 	// Output:

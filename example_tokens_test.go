@@ -31,7 +31,7 @@ func ExampleClient_GetAccessToken() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	claims, _ := logto.DecodeAccessTokenClaims(token)
+	claims, _ := logto.InsecureDecodeAccessTokenClaims(token)
 	fmt.Println(claims.Aud, claims.Scope)
 	fmt.Println("session cookie updated:", len(w.Result().Cookies()) > 0)
 	// Output:
@@ -49,7 +49,7 @@ func ExampleClient_GetOrganizationToken() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	claims, _ := logto.DecodeAccessTokenClaims(token)
+	claims, _ := logto.InsecureDecodeAccessTokenClaims(token)
 	org, _ := logto.OrganizationIDFromURN(claims.Aud[0])
 	fmt.Println(claims.Aud[0], org)
 
@@ -86,7 +86,7 @@ func ExampleWithAccessToken() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	claims, _ := logto.DecodeAccessTokenClaims(lc.AccessToken)
+	claims, _ := logto.InsecureDecodeAccessTokenClaims(lc.AccessToken)
 	fmt.Println(claims.Aud, claims.OrganizationID)
 	fmt.Println(lc) // tokens are redacted when printed
 	// Output:

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 )
 
@@ -207,16 +206,4 @@ func (c *Client) saveSession(w http.ResponseWriter, r *http.Request, sess *sessi
 		err = c.store.Save(w, r, sess)
 	}
 	return err
-}
-
-// DecodeAccessTokenClaims decodes the claims of a JWT access token WITHOUT
-// verifying it: for display and routing of tokens this package obtained.
-// An API receiving a token must verify it: see [ResourceServer].
-func DecodeAccessTokenClaims(token string) (AccessTokenClaims, error) {
-	var c AccessTokenClaims
-	if strings.Count(token, ".") != 2 {
-		return c, errors.New("logto: not a JWT access token (opaque tokens have no claims)")
-	}
-	err := decodeJWTClaims(token, &c)
-	return c, err
 }
