@@ -33,8 +33,7 @@ func TestServerSideSessions(t *testing.T) {
 		user.Organizations = append(user.Organizations, "organization-with-a-long-identifier-"+strings.Repeat("x", i%10)+string(rune('a'+i%26))+time.Duration(i).String())
 	}
 	h := newHarness(t, withAPI(), withProvider(logtotest.WithUsers(user)), withConfig(func(c *logto.Config) {
-		c.SessionStore = store
-		c.RevocationList = logto.NewStoreRevocationList(store)
+		c.Shared = &logto.SharedState{Store: store, RefreshCoalescer: logto.NewLocalRefreshCoalescer()}
 	}))
 	b := h.browser()
 	r := h.signIn(b, "")
@@ -128,7 +127,10 @@ func TestSessionStoreOutage(t *testing.T) {
 	t.Parallel()
 	var broken atomic.Bool
 	store := &switchStore{Store: logto.NewMemoryStore(), broken: &broken}
-	h := newHarness(t, withConfig(func(c *logto.Config) { c.SessionStore = store }))
+	h := newHarness(t, withConfig(func(c *logto.Config) {
+		c.SessionStore = store
+		c.InsecureProcessLocalState = true // one instance
+	}))
 	b := h.browser()
 	h.signIn(b, "")
 	broken.Store(true)
