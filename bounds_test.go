@@ -292,7 +292,7 @@ func TestOversizedCookies(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, withConfig(func(c *logto.Config) {
 				if server {
-					c.SessionStore = logto.NewMemoryStore(nil)
+					c.SessionStore = logto.NewMemoryStore()
 				}
 			}))
 			name := "logto_" + h.appID

@@ -205,6 +205,23 @@ func (c AccessTokenClaims) HasScopes(scopes ...string) bool {
 	return true
 }
 
+// InsecureDecodeAccessTokenClaims decodes the claims of a JWT access token
+// WITHOUT verifying its signature, issuer, audience or lifetime: anyone can
+// write a token that decodes to any claims. Use it only to look at a token
+// this package just obtained from Logto (logging its scopes, a test). It
+// MUST NOT be used to decide anything about a token received from someone
+// else (an Authorization header, a cookie, a query parameter): an API
+// verifies the tokens it receives with [ResourceServer.Verify] or
+// [ResourceServer.Middleware].
+func InsecureDecodeAccessTokenClaims(token string) (AccessTokenClaims, error) {
+	var c AccessTokenClaims
+	if strings.Count(token, ".") != 2 {
+		return c, errors.New("logto: not a JWT access token (opaque tokens have no claims)")
+	}
+	err := decodeJWTClaims(token, &c)
+	return c, err
+}
+
 // UserInfo is Logto's userinfo response (/oidc/me): the ID token claims plus
 // the claims only userinfo returns. It marshals back to the original JSON.
 type UserInfo struct {

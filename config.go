@@ -66,13 +66,23 @@ type Config struct {
 	// addresses only when started with OIDC_PROVIDER_SSRF_PROTECTION_DISABLED=1.
 	BackChannelLogoutPath string // default "/backchannel-logout"
 
+	// Shared is what several instances of the app share: the SessionStore,
+	// RevocationList and RefreshCoalescer in one value (see [SharedState];
+	// redisstore.NewSharedState for Redis). Set either Shared or those three
+	// fields. nil: one process, or the three fields below.
+	Shared *SharedState
+
 	// RevocationList remembers sessions ended by back-channel logout. Default:
-	// in memory (one instance); share one between instances, e.g.
-	// NewStoreRevocationList(store).
+	// in memory (one process); several instances need a shared one, e.g.
+	// NewStoreRevocationList(store), or [Config.Shared].
 	RevocationList RevocationList
 
 	// SessionStore keeps sessions server-side; the cookie then holds only a
 	// random session ID. nil keeps the whole (sealed) session in cookies.
+	// [New] takes any store but one from [NewMemoryStore] as shared by
+	// several instances, and then refuses the in-process RevocationList and
+	// RefreshCoalescer defaults: set [Config.Shared] instead, or
+	// InsecureProcessLocalState.
 	// When it implements [AtomicAdder] (NewMemoryStore and redisstore do), it
 	// also makes sure one instance among several redeems a sign-in's code;
 	// otherwise each instance redeems a code at most once, and two instances
@@ -109,7 +119,8 @@ type Config struct {
 
 	// RefreshCoalescer collapses concurrent refreshes of one session into one
 	// token request. Default: in-process (singleflight plus a short result
-	// cache). Replace it to coordinate several instances.
+	// cache). Several instances need a shared one, e.g.
+	// redisstore.NewRefreshCoalescer, or [Config.Shared].
 	RefreshCoalescer RefreshCoalescer
 
 	// SessionMaxAge is the absolute lifetime of a session from sign-in.
@@ -136,6 +147,16 @@ type Config struct {
 	// InsecureAllowHTTPEndpoint accepts an http:// Endpoint on a non-loopback
 	// host. Tokens then travel in clear text: for closed test networks only.
 	InsecureAllowHTTPEndpoint bool
+
+	// InsecureProcessLocalState lets a SessionStore (other than
+	// [NewMemoryStore]'s) run with the in-process RevocationList and
+	// RefreshCoalescer defaults, which [New] otherwise refuses: for an app
+	// served by exactly one process that keeps its sessions in, say, a local
+	// database. It MUST NOT be used when several instances serve the app,
+	// even briefly during a rolling deploy: a back-channel logout received by
+	// one instance would leave the session alive on the others, and
+	// instances would refresh one session concurrently. Use [Config.Shared].
+	InsecureProcessLocalState bool
 }
 
 // Prompt values (OpenID Connect Core 3.1.2.1).
@@ -354,11 +375,8 @@ func (c Config) validate() (*settings, error) {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
-	if s.RevocationList == nil {
-		s.RevocationList = NewMemoryRevocationList(s.Now)
-	}
-	if s.RefreshCoalescer == nil {
-		s.RefreshCoalescer = NewLocalRefreshCoalescer(s.Now)
+	if err := s.resolveState(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -50,7 +50,7 @@ func ExampleClient_GetOrganizationResourceToken() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	claims, _ := logto.DecodeAccessTokenClaims(token)
+	claims, _ := logto.InsecureDecodeAccessTokenClaims(token)
 	org, _ := claims.Organization()
 	fmt.Println(claims.Aud, org)
 	// Output:
@@ -78,7 +78,7 @@ func ExampleStatusCode() {
 // Sessions kept server-side (here in memory; redisstore.New for Redis): the
 // cookie holds only a sealed random ID.
 func ExampleNewMemoryStore() {
-	store := logto.NewMemoryStore(nil)
+	store := logto.NewMemoryStore()
 	client, err := logto.New(logto.Config{
 		AppID:          "my-app-id",
 		AppSecret:      "my-app-secret",
@@ -86,7 +86,7 @@ func ExampleNewMemoryStore() {
 		BaseURL:        "https://app.example.com",
 		CookieSecret:   "a-random-secret-of-at-least-32-characters",
 		SessionStore:   store,
-		RevocationList: logto.NewStoreRevocationList(store, nil), // back-channel logouts, shared the same way
+		RevocationList: logto.NewStoreRevocationList(store), // back-channel logouts, shared the same way
 	})
 	fmt.Println(client != nil, err)
 	// Output:
@@ -99,7 +99,7 @@ func ExampleNewLocalRefreshCoalescer() {
 	_, err := logto.New(logto.Config{
 		AppID: "my-app-id", AppSecret: "my-app-secret", Endpoint: "https://my-tenant.logto.app",
 		BaseURL: "https://app.example.com", CookieSecret: "a-random-secret-of-at-least-32-characters",
-		RefreshCoalescer: logto.NewLocalRefreshCoalescer(nil),
+		RefreshCoalescer: logto.NewLocalRefreshCoalescer(),
 	})
 	fmt.Println(err)
 	// Output:
@@ -171,7 +171,7 @@ func ExampleClient_SignInURL() {
 // two instances receiving the same callback redeem it once. The memory
 // store and redisstore implement it.
 func ExampleAtomicAdder() {
-	store := logto.NewMemoryStore(nil)
+	store := logto.NewMemoryStore()
 	adder, ok := store.(logto.AtomicAdder)
 	first, _ := adder.AddIfAbsent(context.Background(), "state:abc", []byte{1}, time.Minute)
 	second, _ := adder.AddIfAbsent(context.Background(), "state:abc", []byte{1}, time.Minute)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 
 	"github.com/logto-go/logto"
 	"github.com/logto-go/logto/logtotest"
@@ -31,7 +33,7 @@ func ExampleClient_GetAccessToken() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	claims, _ := logto.DecodeAccessTokenClaims(token)
+	claims, _ := logto.InsecureDecodeAccessTokenClaims(token)
 	fmt.Println(claims.Aud, claims.Scope)
 	fmt.Println("session cookie updated:", len(w.Result().Cookies()) > 0)
 	// Output:
@@ -49,7 +51,7 @@ func ExampleClient_GetOrganizationToken() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	claims, _ := logto.DecodeAccessTokenClaims(token)
+	claims, _ := logto.InsecureDecodeAccessTokenClaims(token)
 	org, _ := logto.OrganizationIDFromURN(claims.Aud[0])
 	fmt.Println(claims.Aud[0], org)
 
@@ -86,12 +88,56 @@ func ExampleWithAccessToken() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	claims, _ := logto.DecodeAccessTokenClaims(lc.AccessToken)
+	claims, _ := logto.InsecureDecodeAccessTokenClaims(lc.AccessToken)
 	fmt.Println(claims.Aud, claims.OrganizationID)
 	fmt.Println(lc) // tokens are redacted when printed
 	// Output:
 	// [https://api.example.com] acme
 	// logto.Context{IsAuthenticated:true, Sub:"defaultuser1", Scopes:["read:items"], AccessToken:[REDACTED], OrganizationTokens:0}
+}
+
+// A token for every organization the ID token lists. An organization that
+// fails (here the user left it after signing in) is reported in the error;
+// the others still get their tokens.
+func ExampleWithOrganizationTokens() {
+	client, op, stop := exampleSetupWith(func(o *logtotest.Options, c *logto.Config) {
+		withExampleAPI(o, c)
+		o.Users[0].Organizations = []string{"acme", "globex", "initech"}
+	})
+	defer stop()
+	signedIn := signInExample(client)
+
+	user := logtotest.DefaultUser()
+	user.Organizations = []string{"acme", "globex"} // the user leaves initech
+	op.AddUser(user)
+
+	r := requestWithCookies("GET", "https://app.example.com/", signedIn)
+	lc, err := client.GetContext(httptest.NewRecorder(), r, logto.WithOrganizationTokens())
+	fmt.Println(slices.Sorted(maps.Keys(lc.OrganizationTokens)))
+	fmt.Println(logto.StatusCode(err), err)
+	// Output:
+	// [acme globex]
+	// 403 organization initech: logto: provider token: oauth_error (HTTP 403): access_denied: user is not a member of the organization
+}
+
+// Looking at a token the client just obtained from Logto. An API verifies
+// the tokens it receives with ResourceServer instead.
+func ExampleInsecureDecodeAccessTokenClaims() {
+	client, _, stop := exampleSetupWith(withExampleAPI)
+	defer stop()
+	r := requestWithCookies("GET", "https://app.example.com/", signInExample(client))
+
+	token, err := client.GetAccessToken(httptest.NewRecorder(), r, "https://api.example.com")
+	if err != nil {
+		log.Fatal(err)
+	}
+	claims, err := logto.InsecureDecodeAccessTokenClaims(token)
+	fmt.Println(claims.Aud, claims.Scopes(), err)
+	_, err = logto.InsecureDecodeAccessTokenClaims("an-opaque-token")
+	fmt.Println(err)
+	// Output:
+	// [https://api.example.com] [read:items] <nil>
+	// logto: not a JWT access token (opaque tokens have no claims)
 }
 
 func ExampleResourceServer_Middleware() {

@@ -141,6 +141,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		if o := q.Get("organizationId"); o != "" {
 			opts = append(opts, logto.WithOrganization(o))
 		}
+		if q.Get("organizationTokens") == "1" {
+			opts = append(opts, logto.WithOrganizationTokens())
+		}
 		if q.Get("renew") == "1" {
 			opts = append(opts, logto.WithIDTokenRenewal())
 		}

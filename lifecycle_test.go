@@ -172,7 +172,7 @@ func TestSecretRotationReseals(t *testing.T) {
 	t.Parallel()
 	for name, store := range map[string]func() logto.Store{
 		"cookie": func() logto.Store { return nil },
-		"store":  func() logto.Store { return logto.NewMemoryStore(nil) },
+		"store":  func() logto.Store { return logto.NewMemoryStore() },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -32,7 +32,9 @@
 // [Config.SessionStore] the session lives server-side (see package
 // redisstore) and the cookie holds a sealed random ID. Sessions have an
 // absolute and an idle lifetime, checked from sealed timestamps; a tampered,
-// expired, truncated or foreign cookie simply means "signed out".
+// expired, truncated or foreign cookie simply means "signed out". Several
+// instances of an app share sessions, back-channel logouts and token
+// refreshes through one [Config.Shared] value.
 //
 // # Security
 //

@@ -142,7 +142,7 @@ func TestCallbackDeliveredTwiceRedeemsOnce(t *testing.T) {
 	}{
 		{"2/cookie", 2, func() logto.Store { return nil }},
 		{"10/cookie", 10, func() logto.Store { return nil }},
-		{"10/store", 10, func() logto.Store { return logto.NewMemoryStore(nil) }},
+		{"10/store", 10, func() logto.Store { return logto.NewMemoryStore() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -236,7 +236,7 @@ func TestCallbackAfterRedemption(t *testing.T) {
 	t.Parallel()
 	for name, store := range map[string]func() logto.Store{
 		"cookie": func() logto.Store { return nil },
-		"store":  func() logto.Store { return logto.NewMemoryStore(nil) },
+		"store":  func() logto.Store { return logto.NewMemoryStore() },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -272,14 +272,14 @@ func TestCallbackAfterRedemption(t *testing.T) {
 }
 
 // secondInstance starts another instance of h's app: its own Client with the
-// same app, secrets and SessionStore, on a server of its own.
-func (h *harness) secondInstance(t *testing.T, store logto.Store, arrived *atomic.Int32) front {
+// same app, secrets and shared state, on a server of its own.
+func (h *harness) secondInstance(t *testing.T, shared *logto.SharedState, arrived *atomic.Int32) front {
 	t.Helper()
 	var client *logto.Client
 	client, err := logto.New(logto.Config{
 		AppID: h.appID, AppSecret: canaryAppSecret, Endpoint: h.op.URL(),
 		BaseURL: h.app.URL, CookieSecret: canaryCookieSecret,
-		Scopes: []string{logto.UserScopeEmail, logto.UserScopePhone}, SessionStore: store,
+		Scopes: []string{logto.UserScopeEmail, logto.UserScopePhone}, Shared: shared,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			h.recordError(err)
@@ -308,16 +308,19 @@ func TestCallbackTwoInstancesRedeemOnce(t *testing.T) {
 	}{{"AtomicAdder", true}, {"plain Store", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var store logto.Store = logto.NewMemoryStore(nil)
+			var store logto.Store = logto.NewMemoryStore()
 			if !tc.atomic {
 				store = hidingStore{store}
 			}
-			h := newHarness(t, withAPI(), withConfig(func(c *logto.Config) { c.SessionStore = store }))
+			// Both instances run in this process: an in-process coalescer
+			// shared by both is shared state.
+			shared := &logto.SharedState{Store: store, RefreshCoalescer: logto.NewLocalRefreshCoalescer()}
+			h := newHarness(t, withAPI(), withConfig(func(c *logto.Config) { c.Shared = shared }))
 			b := h.browser()
 			cb := h.authorize(b, h.startSignIn(b, ""))
 			var arrived atomic.Int32
 			a := newFront(t, h.app.Config.Handler, &arrived)
-			other := h.secondInstance(t, store, &arrived)
+			other := h.secondInstance(t, shared, &arrived)
 			holdCodeExchange(h, &arrived, 2, false)
 			rs := deliver(t, []string{a.URL + cb.RequestURI(), other.URL + cb.RequestURI()}, h.appCookies(b))
 			h.op.SetHooks(logtotest.Hooks{})
@@ -370,7 +373,10 @@ func (claimFailingStore) AddIfAbsent(context.Context, string, []byte, time.Durat
 // fails with 503 before any token request.
 func TestCallbackClaimStoreDown(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withConfig(func(c *logto.Config) { c.SessionStore = claimFailingStore{logto.NewMemoryStore(nil)} }))
+	h := newHarness(t, withConfig(func(c *logto.Config) {
+		c.SessionStore = claimFailingStore{logto.NewMemoryStore()}
+		c.InsecureProcessLocalState = true // one instance
+	}))
 	b := h.browser()
 	r := b.get(h.authorize(b, h.startSignIn(b, "")).String())
 	h.rejected(r, http.StatusServiceUnavailable, logto.ErrSessionStoreUnavailable, 0)

@@ -48,12 +48,9 @@ type recentResult struct {
 
 // NewLocalRefreshCoalescer returns the default in-process RefreshCoalescer:
 // concurrent callers with one key share one refresh (singleflight), and a
-// success is reused for 10 seconds. now may be nil (time.Now).
-func NewLocalRefreshCoalescer(now func() time.Time) RefreshCoalescer {
-	if now == nil {
-		now = time.Now
-	}
-	return &localCoalescer{now: now, recent: map[string]recentResult{}}
+// success is reused for 10 seconds, measured by the clock of [WithClock].
+func NewLocalRefreshCoalescer(opts ...StateOption) RefreshCoalescer {
+	return &localCoalescer{now: stateClock(opts), recent: map[string]recentResult{}}
 }
 
 func (l *localCoalescer) Do(ctx context.Context, key string, refresh func(context.Context) ([]byte, error)) ([]byte, error) {

@@ -116,7 +116,7 @@ type revocation struct{ at, expires time.Time }
 var _ RevocationList = (*memoryRevocations)(nil)
 
 // NewMemoryRevocationList returns the default, in-process RevocationList.
-// now may be nil (time.Now).
+// [WithClock] sets the clock that expires its entries.
 //
 // It keeps every sid and sub revocation until it expires. Beyond 100,000
 // entries it forgets the logout tokens already accepted (replay protection)
@@ -124,10 +124,8 @@ var _ RevocationList = (*memoryRevocations)(nil)
 // and the Client logs a warning now and then. Apps that see more back-channel
 // logouts than that per [Config.SessionMaxAge] (or that run several
 // instances) should use [NewStoreRevocationList].
-func NewMemoryRevocationList(now func() time.Time) RevocationList {
-	if now == nil {
-		now = time.Now
-	}
+func NewMemoryRevocationList(opts ...StateOption) RevocationList {
+	now := stateClock(opts)
 	return &memoryRevocations{now: now, max: maxRevocations, entries: map[string]revocation{}}
 }
 
@@ -281,12 +279,10 @@ type storeRevocations struct {
 // [RevocationList]), so every instance sharing it sees them and apps can
 // share one store. It has no bound of its own: each entry expires with the
 // store's TTL, so use it too when one instance sees more logouts than the
-// in-memory list holds ([NewMemoryRevocationList]). now may be nil
-// (time.Now).
-func NewStoreRevocationList(store Store, now func() time.Time) RevocationList {
-	if now == nil {
-		now = time.Now
-	}
+// in-memory list holds ([NewMemoryRevocationList]). [WithClock] sets the
+// clock of their TTLs.
+func NewStoreRevocationList(store Store, opts ...StateOption) RevocationList {
+	now := stateClock(opts)
 	return &storeRevocations{store: store, now: now}
 }
 

@@ -21,7 +21,7 @@ const (
 func testRevocations(t testing.TB, bound int) (*memoryRevocations, *testkit.Clock, *testkit.Buffer) {
 	t.Helper()
 	clock, logs := testkit.NewClock(), &testkit.Buffer{}
-	m := NewMemoryRevocationList(clock.Now).(*memoryRevocations)
+	m := NewMemoryRevocationList(WithClock(clock.Now)).(*memoryRevocations)
 	m.max = bound
 	useLogger(m, slog.New(slog.NewTextHandler(logs, nil)))
 	return m, clock, logs
@@ -175,7 +175,7 @@ func TestRevocationsEmptyFastPath(t *testing.T) {
 // at its bound (default size), full of live entries.
 func BenchmarkRevokeAtBound(b *testing.B) {
 	ctx, now := context.Background(), time.Now()
-	m := NewMemoryRevocationList(nil)
+	m := NewMemoryRevocationList()
 	_ = m.Revoke(ctx, "sid:"+testScope+"sid-1", now, now.Add(testSessionMaxAge))
 	for i := range maxRevocations - 1 {
 		_ = m.Revoke(ctx, fmt.Sprintf("jti:%sfill-%d", testScope, i), now, now.Add(time.Hour))

@@ -12,10 +12,10 @@ import (
 // session in A and leaves the same user signed in to B.
 func TestRevocationsScopedByApp(t *testing.T) {
 	t.Parallel()
-	store := logto.NewMemoryStore(nil)
+	store := logto.NewMemoryStore()
 	shared := withConfig(func(c *logto.Config) {
 		c.SessionStore = store
-		c.RevocationList = logto.NewStoreRevocationList(store, nil)
+		c.RevocationList = logto.NewStoreRevocationList(store)
 	})
 	a := newHarness(t, shared)
 	b := newHarness(t, shared, withServer(a.op), withAppID("harnessappB123456789b"))

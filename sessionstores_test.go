@@ -17,7 +17,7 @@ func TestSessionStoresBehaveAlike(t *testing.T) {
 	t.Parallel()
 	for name, store := range map[string]func() logto.Store{
 		"cookie": func() logto.Store { return nil },
-		"store":  func() logto.Store { return logto.NewMemoryStore(nil) },
+		"store":  func() logto.Store { return logto.NewMemoryStore() },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

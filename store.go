@@ -68,12 +68,10 @@ type memoryEntry struct {
 var _ AtomicAdder = (*memoryStore)(nil)
 
 // NewMemoryStore returns an in-process Store, for tests and single-instance
-// apps; it implements [AtomicAdder] too. now may be nil (time.Now).
-func NewMemoryStore(now func() time.Time) Store {
-	if now == nil {
-		now = time.Now
-	}
-	return &memoryStore{now: now, entries: map[string]memoryEntry{}}
+// apps; it implements [AtomicAdder] too. Its entries expire by the clock of
+// [WithClock].
+func NewMemoryStore(opts ...StateOption) Store {
+	return &memoryStore{now: stateClock(opts), entries: map[string]memoryEntry{}}
 }
 
 func (m *memoryStore) Get(_ context.Context, key string) ([]byte, error) {

@@ -27,14 +27,13 @@ func (c *countingStore) Set(ctx context.Context, key string, value []byte, ttl t
 
 func TestServerSideSessions(t *testing.T) {
 	t.Parallel()
-	store := &countingStore{Store: logto.NewMemoryStore(nil), keys: map[string]bool{}}
+	store := &countingStore{Store: logto.NewMemoryStore(), keys: map[string]bool{}}
 	user := logtotest.DefaultUser()
 	for i := 0; i < 300; i++ {
 		user.Organizations = append(user.Organizations, "organization-with-a-long-identifier-"+strings.Repeat("x", i%10)+string(rune('a'+i%26))+time.Duration(i).String())
 	}
 	h := newHarness(t, withAPI(), withProvider(logtotest.WithUsers(user)), withConfig(func(c *logto.Config) {
-		c.SessionStore = store
-		c.RevocationList = logto.NewStoreRevocationList(store, nil)
+		c.Shared = &logto.SharedState{Store: store, RefreshCoalescer: logto.NewLocalRefreshCoalescer()}
 	}))
 	b := h.browser()
 	r := h.signIn(b, "")
@@ -74,7 +73,7 @@ func TestServerSideSessions(t *testing.T) {
 
 func TestServerSideSessionSignOutDeletesEntry(t *testing.T) {
 	t.Parallel()
-	store := logto.NewMemoryStore(nil)
+	store := logto.NewMemoryStore()
 	h := newHarness(t, withConfig(func(c *logto.Config) { c.SessionStore = store }))
 	b := h.browser()
 	h.signIn(b, "")
@@ -89,7 +88,7 @@ func TestServerSideSessionSignOutDeletesEntry(t *testing.T) {
 func TestMemoryStore(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	s := logto.NewMemoryStore(clock.Now)
+	s := logto.NewMemoryStore(logto.WithClock(clock.Now))
 	ctx := context.Background()
 	if _, err := s.Get(ctx, "k"); !errors.Is(err, logto.ErrStoreNotFound) {
 		t.Fatalf("absent: %v", err)
@@ -127,8 +126,11 @@ func (brokenStore) Delete(context.Context, string) error {
 func TestSessionStoreOutage(t *testing.T) {
 	t.Parallel()
 	var broken atomic.Bool
-	store := &switchStore{Store: logto.NewMemoryStore(nil), broken: &broken}
-	h := newHarness(t, withConfig(func(c *logto.Config) { c.SessionStore = store }))
+	store := &switchStore{Store: logto.NewMemoryStore(), broken: &broken}
+	h := newHarness(t, withConfig(func(c *logto.Config) {
+		c.SessionStore = store
+		c.InsecureProcessLocalState = true // one instance
+	}))
 	b := h.browser()
 	h.signIn(b, "")
 	broken.Store(true)

@@ -199,7 +199,7 @@ func TestResourceServerTokenKindsWithRealTokens(t *testing.T) {
 		token string
 		want  logto.TokenKind
 	}{{"user token", user, logto.UserToken}, {"organization token", org, logto.OrganizationToken}, {"organization-scoped resource token", orgRes, logto.OrganizationResourceToken}} {
-		c, err := logto.DecodeAccessTokenClaims(tc.token)
+		c, err := logto.InsecureDecodeAccessTokenClaims(tc.token)
 		if got := c.Kind(apiResource); err != nil || got != tc.want {
 			t.Fatalf("%s: Kind = %v (%v), want %v", tc.name, got, err, tc.want)
 		}

@@ -2,11 +2,9 @@ package logto
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 )
 
 // GetAccessToken returns an access token for the API resource indicator
@@ -156,15 +154,3 @@ func (e *sessionEndedError) Error() string {
 }
 
 func (e *sessionEndedError) Unwrap() []error { return []error{ErrNotAuthenticated, e.cause} }
-
-// DecodeAccessTokenClaims decodes the claims of a JWT access token WITHOUT
-// verifying it: for display and routing of tokens this package obtained.
-// An API receiving a token must verify it: see [ResourceServer].
-func DecodeAccessTokenClaims(token string) (AccessTokenClaims, error) {
-	var c AccessTokenClaims
-	if strings.Count(token, ".") != 2 {
-		return c, errors.New("logto: not a JWT access token (opaque tokens have no claims)")
-	}
-	err := decodeJWTClaims(token, &c)
-	return c, err
-}

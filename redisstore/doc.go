@@ -2,21 +2,21 @@
 // several instances of an app share it: sessions and back-channel logouts
 // ([Store], a [logto.Store]), the sign-ins whose code was redeemed ([Store]
 // is a [logto.AtomicAdder] too) and token refreshes ([NewRefreshCoalescer],
-// a [logto.RefreshCoalescer]). It uses [github.com/redis/go-redis/v9] and
-// accepts any [redis.UniversalClient]: a single node, Sentinel or Cluster.
+// a [logto.RefreshCoalescer]). [NewSharedState] gives all of them as one
+// [logto.SharedState]. It uses [github.com/redis/go-redis/v9] and accepts any
+// [redis.UniversalClient]: a single node, Sentinel or Cluster.
 //
 // # Usage
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
-//	store := redisstore.New(rdb)
 //	client, err := logto.New(logto.Config{
 //		// AppID, AppSecret, Endpoint, BaseURL, CookieSecret as usual
-//		SessionStore:     store,
-//		RevocationList:   logto.NewStoreRevocationList(store, nil),
-//		RefreshCoalescer: redisstore.NewRefreshCoalescer(rdb),
+//		Shared: redisstore.NewSharedState(rdb),
 //	})
 //
 // Every instance must use the same AppID, AppSecret and CookieSecret.
+// [logto.New] refuses a Store from this package as SessionStore without a
+// shared RevocationList and RefreshCoalescer: Shared sets all three.
 //
 // # What Redis holds
 //

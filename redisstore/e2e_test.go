@@ -31,19 +31,16 @@ const (
 func newInstance(t *testing.T, srv *httptest.Server, redisAddr, baseURL, endpoint string, clock func() time.Time) {
 	t.Helper()
 	rdb := newClient(t, redisAddr)
-	store := redisstore.New(rdb)
 	client, err := logto.New(logto.Config{
-		AppID:            e2eAppID,
-		AppSecret:        e2eAppSecret,
-		Endpoint:         endpoint,
-		BaseURL:          baseURL,
-		CookieSecret:     e2eCookieSecret,
-		Resources:        []string{e2eResource},
-		Scopes:           []string{"read:items"},
-		Now:              clock,
-		SessionStore:     store,
-		RevocationList:   logto.NewStoreRevocationList(store, clock),
-		RefreshCoalescer: redisstore.NewRefreshCoalescer(rdb, redisstore.WithClock(clock)),
+		AppID:        e2eAppID,
+		AppSecret:    e2eAppSecret,
+		Endpoint:     endpoint,
+		BaseURL:      baseURL,
+		CookieSecret: e2eCookieSecret,
+		Resources:    []string{e2eResource},
+		Scopes:       []string{"read:items"},
+		Now:          clock,
+		Shared:       redisstore.NewSharedState(rdb, redisstore.WithClock(clock)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -151,6 +148,39 @@ func TestTwoInstancesOneRefresh(t *testing.T) {
 	}
 	if g := len(refreshGrants(op)) - before; g != 1 {
 		t.Fatalf("refresh_token grants after the burst = %d, want still 1", g)
+	}
+}
+
+// TestTwoInstancesShareBackChannelLogout: Logto delivers a back-channel
+// logout to one instance; the session ends on the other too, because both
+// were built from one NewSharedState.
+func TestTwoInstancesShareBackChannelLogout(t *testing.T) {
+	t.Parallel()
+	op, clock, srvA, srvB := twoInstances(t)
+	cookie := signIn(t, srvA.URL)
+	if r := get(t, srvB.URL+"/api/token", cookie); r.status != http.StatusOK {
+		t.Fatalf("instance B before the logout: %d %s", r.status, r.body)
+	}
+
+	now := clock.Now().Unix()
+	token, err := op.Sign(map[string]any{"typ": "logout+jwt"}, map[string]any{
+		"iss": op.Issuer(), "aud": e2eAppID, "sub": logtotest.DefaultUserID,
+		"iat": now, "exp": now + 120, "jti": "two-instances-logout",
+		"events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.PostForm(srvA.URL+"/backchannel-logout", url.Values{"logout_token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("logout delivered to instance A: %d", resp.StatusCode)
+	}
+	if r := get(t, srvB.URL+"/api/token", cookie); r.status != http.StatusUnauthorized {
+		t.Fatalf("instance B after the logout: %d %s, want 401", r.status, r.body)
 	}
 }
 

@@ -1,6 +1,8 @@
 package redisstore_test
 
 import (
+	"errors"
+	"fmt"
 	"log"
 	"log/slog"
 	"net/http"
@@ -19,16 +21,13 @@ import (
 func Example() {
 	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
 	defer rdb.Close()
-	store := redisstore.New(rdb)
 	client, err := logto.New(logto.Config{
-		AppID:            os.Getenv("LOGTO_APP_ID"),
-		AppSecret:        os.Getenv("LOGTO_APP_SECRET"),
-		Endpoint:         "https://your-tenant.logto.app",
-		BaseURL:          "https://app.example.com",
-		CookieSecret:     os.Getenv("LOGTO_COOKIE_SECRET"),
-		SessionStore:     store,
-		RevocationList:   logto.NewStoreRevocationList(store, nil),
-		RefreshCoalescer: redisstore.NewRefreshCoalescer(rdb),
+		AppID:        os.Getenv("LOGTO_APP_ID"),
+		AppSecret:    os.Getenv("LOGTO_APP_SECRET"),
+		Endpoint:     "https://your-tenant.logto.app",
+		BaseURL:      "https://app.example.com",
+		CookieSecret: os.Getenv("LOGTO_COOKIE_SECRET"),
+		Shared:       redisstore.NewSharedState(rdb),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -51,4 +50,30 @@ func ExampleNewRefreshCoalescer() {
 		HTTPClient:       &http.Client{Timeout: 20 * time.Second},
 		RefreshCoalescer: coalescer,
 	}
+}
+
+// NewSharedState is the one value several instances need. Building it and
+// the Client contacts no Redis; the first request does. The same Store as
+// SessionStore alone is refused.
+func ExampleNewSharedState() {
+	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+	defer rdb.Close()
+	cfg := logto.Config{
+		AppID: "my-app-id", AppSecret: "my-app-secret", Endpoint: "https://my-tenant.logto.app",
+		BaseURL: "https://app.example.com", CookieSecret: "a-random-secret-of-at-least-32-characters",
+	}
+
+	shared := cfg
+	shared.Shared = redisstore.NewSharedState(rdb, redisstore.WithLogger(slog.Default()))
+	_, err := logto.New(shared)
+	fmt.Println(err)
+
+	storeOnly := cfg
+	storeOnly.SessionStore = redisstore.New(rdb)
+	_, err = logto.New(storeOnly)
+	var ce *logto.ConfigError
+	fmt.Println(errors.As(err, &ce), ce.Field)
+	// Output:
+	// <nil>
+	// true RevocationList
 }

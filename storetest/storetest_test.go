@@ -16,7 +16,7 @@ import (
 
 func TestMemoryStore(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) logto.Store { return logto.NewMemoryStore(nil) })
+	storetest.Run(t, func(t *testing.T) logto.Store { return logto.NewMemoryStore() })
 }
 
 // brokenStore is an in-memory Store with one deliberate defect, to check

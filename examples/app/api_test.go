@@ -96,9 +96,9 @@ func (b *browser) contextQuery(appURL, query string) (int, fullContext, string) 
 
 func decodeToken(t *testing.T, token string) logto.AccessTokenClaims {
 	t.Helper()
-	c, err := logto.DecodeAccessTokenClaims(token)
+	c, err := logto.InsecureDecodeAccessTokenClaims(token)
 	if err != nil {
-		t.Fatalf("DecodeAccessTokenClaims: %v", err)
+		t.Fatalf("InsecureDecodeAccessTokenClaims: %v", err)
 	}
 	return c
 }
