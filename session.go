@@ -155,7 +155,7 @@ type cookieStore struct {
 }
 
 func newCookieStore(cfg *settings) (*cookieStore, error) {
-	name := "logto_" + cfg.AppID
+	name := cfg.cookieName("logto_" + cfg.AppID)
 	codec, err := seal.NewBinary(cfg.cookieSecrets, "session|"+cfg.AppID, cfg.SessionMaxAge)
 	if err != nil {
 		return nil, err

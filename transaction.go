@@ -32,7 +32,7 @@ const transactionTTL = 10 * time.Minute
 // transactions stores sign-in transactions in cookies.
 type transactions struct {
 	codec  *seal.Codec
-	prefix string // logto_<AppID>_tx_
+	prefix string // logto_<AppID>_tx_, __Host- first with Secure cookies
 	secure bool
 	max    int
 	now    func() time.Time
@@ -43,7 +43,7 @@ func newTransactions(cfg *settings) (*transactions, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &transactions{codec: codec, prefix: "logto_" + cfg.AppID + "_tx_", secure: cfg.secure, max: cfg.MaxPendingSignIns, now: cfg.Now}, nil
+	return &transactions{codec: codec, prefix: cfg.cookieName("logto_" + cfg.AppID + "_tx_"), secure: cfg.secure, max: cfg.MaxPendingSignIns, now: cfg.Now}, nil
 }
 
 // cookieName derives the cookie name from the state: a lookup by state is a
