@@ -12,7 +12,9 @@ import (
 //   - refuses an oversized or malformed query before any other work (400,
 //     [ReasonParameterTooLarge], [ReasonMalformedQuery]): the transaction
 //     stays untouched and Logto is not called;
-//   - finds the transaction by state (unknown, replayed, expired → 400);
+//   - finds the transaction by state (unknown, replayed, expired → 400,
+//     [ReasonStateMismatch]) and checks it was started in this browser
+//     (→ 400, [ReasonBrowserMismatch]; see SECURITY.md);
 //   - checks the RFC 9207 iss parameter against the issuer (mix-up → 400);
 //   - turns an OAuth error response into an [*AuthorizationError] (401);
 //   - exchanges the code with client_secret_basic and the PKCE verifier,
@@ -49,7 +51,7 @@ func (c *Client) HandleSignIn(w http.ResponseWriter, r *http.Request) error {
 			// Consume the transaction the first state names, if any: a tampered
 			// callback must not stay replayable.
 			if st := q.Get("state"); st != "" {
-				c.tx.take(w, r, st)
+				_, _ = c.tx.take(w, r, st)
 			}
 			return &CallbackError{Reason: ReasonDuplicateParameter}
 		}
@@ -58,9 +60,12 @@ func (c *Client) HandleSignIn(w http.ResponseWriter, r *http.Request) error {
 	if state == "" {
 		return &CallbackError{Reason: ReasonStateMissing}
 	}
-	tx := c.tx.take(w, r, state)
-	if tx == nil {
-		return &CallbackError{Reason: ReasonStateMismatch}
+	// Before any provider call, and before joining a code exchange another
+	// callback started (redeem.go): a transaction from another browser
+	// never gets near one.
+	tx, err := c.tx.take(w, r, state)
+	if err != nil {
+		return err
 	}
 
 	p, err := c.provider(r.Context())

@@ -38,7 +38,10 @@ type Config struct {
 	PreviousCookieSecrets []string
 
 	// CookieSecure forces the Secure attribute on every cookie. It is always on
-	// when BaseURL is https.
+	// when BaseURL is https. With Secure cookies every cookie name carries the
+	// __Host- prefix (__Host-logto_<AppID>, ...), so browsers accept them only
+	// from this exact host over a secure origin; plain names stay for
+	// http://localhost development.
 	CookieSecure bool
 
 	// Scopes are requested in addition to the reserved "openid offline_access
@@ -381,6 +384,19 @@ func (c Config) validate() (*settings, error) {
 	return s, nil
 }
 
+// cookieName names a cookie this package sets. With Secure cookies it
+// carries the __Host- prefix (RFC 6265bis section 4.1.3.2): a browser then
+// accepts the cookie only with Secure, Path=/ and no Domain, set from a
+// secure origin, so a sibling subdomain or a network attacker on plain http
+// cannot plant or overwrite it. Every cookie here is already Path=/ without
+// Domain. Plain names stay for http://localhost development.
+func (s *settings) cookieName(base string) string {
+	if s.secure {
+		return "__Host-" + base
+	}
+	return base
+}
+
 // normalizeScopes returns "openid offline_access profile" followed by the
 // user's scopes, de-duplicated, in order: what @logto/js sends.
 func normalizeScopes(user []string) []string {
@@ -468,6 +484,3 @@ func isCookieToken(s string) bool {
 	}
 	return s != ""
 }
-
-// cookieName is the name of one of the SDK's cookies.
-func (s *settings) cookieName(base string) string { return base }

@@ -50,7 +50,7 @@ func TestREQ01AuthorizationRequest(t *testing.T) {
 	}
 	var tx *http.Cookie
 	for name, ck := range setCookies(r) {
-		if strings.HasPrefix(name, "logto_"+h.appID+"_tx_") {
+		if strings.HasPrefix(name, "__Host-logto_"+h.appID+"_tx_") { // Secure: __Host- prefix
 			tx = ck
 		}
 	}

@@ -91,6 +91,10 @@ const (
 	// ReasonMalformedQuery: the callback's query does not parse (for
 	// example a bad percent-escape); refused before any work.
 	ReasonMalformedQuery Reason = "malformed_query"
+	// ReasonBrowserMismatch: the transaction was started in another browser
+	// (a planted transaction cookie), or this browser lost its binding
+	// cookie during the sign-in.
+	ReasonBrowserMismatch Reason = "browser_mismatch"
 )
 
 // Provider response reasons (HTTP 502 unless the kind says otherwise).

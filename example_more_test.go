@@ -161,9 +161,9 @@ func ExampleClient_SignInURL() {
 		log.Fatal(err)
 	}
 	parsed, _ := url.Parse(u)
-	fmt.Println(parsed.Path, parsed.Query().Get("login_hint"), len(w.Result().Cookies()))
+	fmt.Println(parsed.Path, parsed.Query().Get("login_hint"), len(w.Result().Cookies())) // the transaction and the browser binding
 	// Output:
-	// /oidc/auth 15551234567 1
+	// /oidc/auth 15551234567 2
 }
 
 // ExampleAtomicAdder: a SessionStore that can add a key atomically is where

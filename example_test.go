@@ -156,7 +156,7 @@ func ExampleClient_HandleSignIn() {
 	w := signInExample(client) // SignIn, Logto, then HandleSignIn on the callback
 	fmt.Println(w.Code, w.Header().Get("Location"))
 	for _, ck := range w.Result().Cookies() {
-		if ck.Name == "logto_"+logtotest.DefaultAppID {
+		if ck.Name == "__Host-logto_"+logtotest.DefaultAppID { // https BaseURL: __Host- names
 			fmt.Println("session cookie set, HttpOnly:", ck.HttpOnly)
 		}
 	}
@@ -205,7 +205,7 @@ func ExampleClient_SignOut() {
 	fmt.Println(client.SignOut(get, httptest.NewRequest("GET", "https://app.example.com/sign-out", nil)))
 	// Output:
 	// 303 /oidc/session/end https://app.example.com/
-	// cleared: logto_logtotestdefaultapp01 true
+	// cleared: __Host-logto_logtotestdefaultapp01 true
 	// logto: method not allowed
 }
 

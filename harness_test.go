@@ -56,6 +56,7 @@ type harnessSetup struct {
 	cfg    logto.Config
 	opOpts []logtotest.Option
 	op     *logtotest.Server // shared with another harness; nil starts one
+	tls    bool
 }
 
 type harnessOption func(*harnessSetup)
@@ -80,6 +81,12 @@ func withClock(clock func() time.Time) harnessOption {
 // provider options are then ignored).
 func withServer(op *logtotest.Server) harnessOption {
 	return func(s *harnessSetup) { s.op = op }
+}
+
+// withTLS serves the app over https (httptest's certificate, which the
+// harness's browsers trust), with an https BaseURL.
+func withTLS() harnessOption {
+	return func(s *harnessSetup) { s.tls = true }
 }
 
 func withProvider(o ...logtotest.Option) harnessOption {
@@ -109,6 +116,10 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}}
 	for _, o := range opts {
 		o(setup)
+	}
+	if setup.tls {
+		appURL = "https://" + h.app.Listener.Addr().String()
+		setup.cfg.BaseURL = appURL
 	}
 	h.appID = setup.appID
 	if h.op = setup.op; h.op == nil {
@@ -183,7 +194,11 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		_, _ = io.WriteString(w, "private for "+logto.FromContext(r.Context()).Claims.Sub)
 	})))
 	h.app.Config.Handler = mux
-	h.app.Start()
+	if setup.tls {
+		h.app.StartTLS()
+	} else {
+		h.app.Start()
+	}
 	t.Cleanup(h.app.Close)
 	return h
 }
@@ -197,8 +212,13 @@ type browser struct {
 
 func (h *harness) browser() *browser {
 	jar, _ := cookiejar.New(nil)
+	var transport http.RoundTripper
+	if h.app.TLS != nil {
+		transport = h.app.Client().Transport // trusts the app's certificate
+	}
 	return &browser{t: h.t, c: &http.Client{
 		Jar:           jar,
+		Transport:     transport,
 		Timeout:       15 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -327,9 +347,11 @@ func setCookies(r *response) map[string]*http.Cookie {
 	return out
 }
 
-// sessionCookieWritten reports whether r creates or updates the session.
+// sessionCookieWritten reports whether r creates or updates the session
+// (under its plain or its __Host- name).
 func (h *harness) sessionCookieWritten(r *response) bool {
 	for name, ck := range setCookies(r) {
+		name = strings.TrimPrefix(name, "__Host-")
 		if (name == "logto_"+h.appID || strings.HasPrefix(name, "logto_"+h.appID+".")) && ck.MaxAge >= 0 && ck.Value != "" {
 			return true
 		}

@@ -75,7 +75,7 @@ func TestSES01CookieAttributes(t *testing.T) {
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("callback: %d %s", r.StatusCode, r.body)
 	}
-	ck := setCookies(r)["logto_"+h.appID]
+	ck := setCookies(r)["__Host-logto_"+h.appID] // Secure cookies carry the __Host- prefix
 	if ck == nil {
 		t.Fatal("no session cookie")
 	}

@@ -117,8 +117,9 @@ func (o *SignInOptions) validate() error {
 }
 
 // SignIn starts a sign-in: it stores a new transaction (state, nonce, PKCE
-// verifier) in its own sealed cookie and redirects the browser to Logto's
-// authorization endpoint with 302 Found. opts may be nil.
+// verifier) in its own sealed cookie, bound to this browser's binding
+// cookie (created when absent; see SECURITY.md), and redirects the browser
+// to Logto's authorization endpoint with 302 Found. opts may be nil.
 //
 // It fails only when discovery fails (503/504/502) or opts are invalid.
 func (c *Client) SignIn(w http.ResponseWriter, r *http.Request, opts *SignInOptions) error {
@@ -131,8 +132,9 @@ func (c *Client) SignIn(w http.ResponseWriter, r *http.Request, opts *SignInOpti
 	return nil
 }
 
-// SignInURL is SignIn without the redirect: it sets the transaction cookie on
-// w and returns the authorization URL, for apps that navigate themselves.
+// SignInURL is SignIn without the redirect: it sets the transaction and
+// binding cookies on w and returns the authorization URL, for apps that
+// navigate themselves.
 func (c *Client) SignInURL(w http.ResponseWriter, r *http.Request, opts *SignInOptions) (string, error) {
 	if opts == nil {
 		opts = &SignInOptions{}

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,6 +24,7 @@ type transaction struct {
 	RedirectURI string `json:"redirectUri"`
 	ReturnTo    string `json:"returnTo,omitempty"`
 	CreatedAt   int64  `json:"createdAt"` // unix seconds
+	Browser     string `json:"browser"`   // browserHash of the binding cookie of the browser that started it
 }
 
 // transactionTTL is how long a sign-in may take, from the redirect to Logto
@@ -31,11 +33,14 @@ const transactionTTL = 10 * time.Minute
 
 // transactions stores sign-in transactions in cookies.
 type transactions struct {
-	codec  *seal.Codec
-	prefix string // logto_<AppID>_tx_
-	secure bool
-	max    int
-	now    func() time.Time
+	codec   *seal.Codec
+	prefix  string // logto_<AppID>_tx_, __Host- first with Secure cookies
+	browser string // logto_<AppID>_browser, the binding cookie, same rule
+	secure  bool
+	max     int
+	maxAge  int // the binding cookie's, in seconds
+	now     func() time.Time
+	log     *slog.Logger
 }
 
 func newTransactions(cfg *settings) (*transactions, error) {
@@ -43,7 +48,52 @@ func newTransactions(cfg *settings) (*transactions, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &transactions{codec: codec, prefix: "logto_" + cfg.AppID + "_tx_", secure: cfg.secure, max: cfg.MaxPendingSignIns, now: cfg.Now}, nil
+	return &transactions{
+		codec:   codec,
+		prefix:  cfg.cookieName("logto_" + cfg.AppID + "_tx_"),
+		browser: cfg.cookieName("logto_" + cfg.AppID + "_browser"),
+		secure:  cfg.secure,
+		max:     cfg.MaxPendingSignIns,
+		maxAge:  int(max(cfg.SessionMaxAge, transactionTTL) / time.Second),
+		now:     cfg.Now,
+		log:     cfg.Logger,
+	}, nil
+}
+
+// A transaction is bound to the browser that started it. Otherwise its
+// cookie is a bearer ticket: an attacker stops their own sign-in at the
+// callback URL, plants their transaction cookie in the victim's browser
+// (sibling subdomain, plain http) and sends the victim to that URL, which
+// signs the victim in as the attacker (login CSRF). __Host- names stop the
+// planting when cookies are Secure; the binding makes a planted transaction
+// cookie useless by itself. Each browser holds one random binding cookie,
+// shared by its tabs; a transaction seals a hash of it, and take refuses a
+// mismatch before any provider call or shared code exchange (redeem.go).
+// This package sets one binding cookie per browser, so a request carrying
+// several (one planted with a longer Path comes first) is refused too.
+
+// browserOf returns the request's binding cookie value, or "" when there is
+// no single well-formed one.
+func (t *transactions) browserOf(r *http.Request) string {
+	cks := r.CookiesNamed(t.browser)
+	if len(cks) != 1 {
+		if len(cks) > 1 {
+			t.log.Warn("logto: several browser binding cookies in one request, so one was planted; its sign-ins will fail",
+				"cookie", t.browser, "count", len(cks))
+		}
+		return ""
+	}
+	if b, err := base64.RawURLEncoding.DecodeString(cks[0].Value); err != nil || len(b) != 32 {
+		return ""
+	}
+	return cks[0].Value
+}
+
+// browserHash is what a transaction stores of its browser's binding: a
+// stolen transaction cookie, once opened, would not reveal the binding.
+func browserHash(binding string) string {
+	sum := sha256.Sum256([]byte("logto browser binding\x00" + binding))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
 // cookieName derives the cookie name from the state: a lookup by state is a
@@ -67,11 +117,17 @@ var errTransactionTooLarge = errors.New("logto: transaction cookie exceeds 4096 
 // ones, so anything far beyond is a crafted request, ignored.
 func (t *transactions) scanLimit() int { return 2*t.max + 16 }
 
-// save writes tx as a new cookie and drops the oldest pending transactions
-// beyond the cap (and any unreadable ones). It fails with
+// save binds tx to this browser (its binding cookie, created when the
+// request has none), writes tx as a new cookie and drops the oldest pending
+// transactions beyond the cap (and any unreadable ones). It fails with
 // errTransactionTooLarge, having written nothing, when the cookie would not
 // fit in a browser.
 func (t *transactions) save(w http.ResponseWriter, r *http.Request, tx *transaction) error {
+	binding := t.browserOf(r)
+	if binding == "" {
+		binding = randomToken()
+	}
+	tx.Browser = browserHash(binding)
 	name := t.cookieName(tx.State)
 	value, err := t.codec.Seal(name, tx)
 	if err != nil {
@@ -81,6 +137,9 @@ func (t *transactions) save(w http.ResponseWriter, r *http.Request, tx *transact
 	if len(ck.String()) > seal.MaxSetCookieBytes {
 		return errTransactionTooLarge
 	}
+	// Written again on every sign-in, same value: other tabs' transactions
+	// stay valid, and it cannot expire while this one is pending.
+	http.SetCookie(w, t.cookie(t.browser, binding, t.maxAge))
 	type pending struct {
 		name    string
 		created int64
@@ -110,16 +169,23 @@ func (t *transactions) save(w http.ResponseWriter, r *http.Request, tx *transact
 	return nil
 }
 
-// take finds the transaction for state and deletes its cookie whatever the
-// outcome. It returns nil when there is no live transaction for state. A
-// value longer than a browser stores is not opened.
-func (t *transactions) take(w http.ResponseWriter, r *http.Request, state string) *transaction {
+// take finds the transaction for state, started in this browser, and
+// deletes its cookie whatever the outcome. It fails with ReasonStateMismatch
+// when there is no live transaction for state, and ReasonBrowserMismatch
+// when there is one but the request's binding cookie is not the one it was
+// started with. A value longer than a browser stores is not opened.
+func (t *transactions) take(w http.ResponseWriter, r *http.Request, state string) (*transaction, error) {
 	name := t.cookieName(state)
 	cks := r.CookiesNamed(name)
 	if len(cks) == 0 {
-		return nil
+		return nil, &CallbackError{Reason: ReasonStateMismatch}
 	}
 	http.SetCookie(w, t.cookie(name, "", -1))
+	var binding []byte
+	if b := t.browserOf(r); b != "" {
+		binding = []byte(browserHash(b))
+	}
+	otherBrowser := false
 	for i, ck := range cks {
 		if i >= t.scanLimit() {
 			break
@@ -128,11 +194,19 @@ func (t *transactions) take(w http.ResponseWriter, r *http.Request, state string
 		if len(ck.Value) > seal.MaxSetCookieBytes || t.codec.Open(name, ck.Value, &tx) != nil || t.expired(&tx) {
 			continue
 		}
-		if subtle.ConstantTimeCompare([]byte(tx.State), []byte(state)) == 1 {
-			return &tx
+		if subtle.ConstantTimeCompare([]byte(tx.State), []byte(state)) != 1 {
+			continue
 		}
+		if binding == nil || subtle.ConstantTimeCompare([]byte(tx.Browser), binding) != 1 {
+			otherBrowser = true
+			continue
+		}
+		return &tx, nil
 	}
-	return nil
+	if otherBrowser {
+		return nil, &CallbackError{Reason: ReasonBrowserMismatch}
+	}
+	return nil, &CallbackError{Reason: ReasonStateMismatch}
 }
 
 func (t *transactions) expired(tx *transaction) bool {
