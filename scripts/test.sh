@@ -62,7 +62,10 @@ if ! command -v redis-server >/dev/null 2>&1; then
 	fi
 fi
 
-go test -race -count=1 ./...
+# Every module of the checkout (go.work): the SDK, the examples (browser
+# test, router recipes) and the Redis store.
+modules=(./... ./examples/... ./redisstore/...)
+go test -race -count=1 "${modules[@]}"
 
 fuzztime="${FUZZTIME:-15s}"
 if [ "$fuzztime" = "0" ]; then
@@ -71,7 +74,7 @@ if [ "$fuzztime" = "0" ]; then
 fi
 # Every Fuzz function of every package, found rather than listed, so a new
 # target is fuzzed without touching this script.
-for dir in $(go list -f '{{.Dir}}' ./...); do
+for dir in $(go list -f '{{.Dir}}' "${modules[@]}"); do
 	for target in $(grep -hoE '^func Fuzz[A-Za-z0-9_]+' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
 		rel="${dir#"$PWD"}"; echo "fuzz $target ($fuzztime) in .${rel}"
 		corpus="$dir/testdata/fuzz/$target"
