@@ -144,12 +144,3 @@ func (c *Client) verifyLogoutToken(ctx context.Context, raw string) (*logoutClai
 	}
 	return &lc, nil
 }
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}

@@ -66,6 +66,7 @@ type ConfigError struct {
 	Reason string
 }
 
+// Error names the field and the reason.
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("logto: invalid config: %s: %s", e.Field, e.Reason)
 }
@@ -125,6 +126,7 @@ type CallbackError struct {
 	Reason Reason
 }
 
+// Error names the reason; it never holds the callback's values.
 func (e *CallbackError) Error() string {
 	return "logto: invalid callback: " + string(e.Reason)
 }
@@ -142,6 +144,7 @@ type AuthorizationError struct {
 	URI         string
 }
 
+// Error names the OAuth error code and its (sanitized) description.
 func (e *AuthorizationError) Error() string {
 	s := "logto: authorization failed: " + sanitize(e.Code, 64)
 	if e.Description != "" {
@@ -172,6 +175,8 @@ type ProviderError struct {
 	Err         error  // underlying cause, may be nil
 }
 
+// Error describes the failure by stage, reason, status and OAuth error,
+// never with a token, code or secret.
 func (e *ProviderError) Error() string {
 	var b strings.Builder
 	b.WriteString("logto: provider ")

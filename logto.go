@@ -71,6 +71,8 @@
 // tests (users, apps, API resources, organizations, misbehaviour hooks, an
 // injectable clock); package logtodev adds Logto's sign-in pages for local
 // development, and storetest checks custom session stores.
+//
+// README: https://github.com/logto-go/logto#readme (quick start, configuration, modules).
 package logto
 
 import (

@@ -91,6 +91,7 @@ type TokenError struct {
 	Scopes      []string
 }
 
+// Error names the kind and the description (never the token).
 func (e *TokenError) Error() string { return e.Kind.Error() + ": " + e.Description }
 
 // Unwrap makes errors.Is work with the Kind sentinel.

@@ -3,4 +3,6 @@
 // provider: today the npm package oidc-provider (panva/node-oidc-provider
 // 9.x, the engine Logto is built on), configured like Logto by
 // testdata/oidc-provider/server.mjs.
+//
+// README: https://github.com/logto-go/logto#testing
 package interop

@@ -42,6 +42,7 @@ type CodeError struct {
 	TriesLeft int
 }
 
+// Error says why the verification code was refused.
 func (e *CodeError) Error() string {
 	if e.Code == ErrCodeMismatch.Code {
 		return "logtodev: " + e.Code + " (" + strconv.Itoa(e.TriesLeft) + " tries left)"

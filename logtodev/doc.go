@@ -75,4 +75,6 @@
 // Every page is sent with Cache-Control: no-store. A missing, unknown or
 // expired interaction shows "This sign-in session has expired" with
 // status 400.
+//
+// README: https://github.com/logto-go/logto#the-dev-provider-and-sms
 package logtodev

@@ -82,4 +82,6 @@
 //
 // Every expiry and timestamp is taken from [Options.Now], so tests can expire
 // codes and tokens without sleeping.
+//
+// README: https://github.com/logto-go/logto#testing
 package logtotest

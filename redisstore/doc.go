@@ -57,4 +57,6 @@
 // whole grant. Before redeeming a code, the SDK claims the sign-in's state
 // with SET NX: only the instance that sets it redeems the code, the other
 // answers 400.
+//
+// README: https://github.com/logto-go/logto#running-several-instances (and #modules for versions).
 package redisstore

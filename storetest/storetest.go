@@ -8,6 +8,8 @@
 //	}
 //
 // It is a test helper: import it from _test.go files only.
+//
+// README: https://github.com/logto-go/logto#running-several-instances
 package storetest
 
 import (

@@ -22,6 +22,8 @@
 //	-v                                log debug messages
 //
 // It stops gracefully on SIGINT or SIGTERM.
+//
+// README: https://github.com/logto-go/logto#the-dev-provider-and-sms
 package main
 
 import (

@@ -30,6 +30,8 @@
 // examples/app runs its demo provider it serves this API in process on
 // API_RESOURCE's port already; run this command with a real Logto, or with
 // examples/app started with API_URL set.
+//
+// README: https://github.com/logto-go/logto#calling-your-api
 package main
 
 import (

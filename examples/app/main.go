@@ -57,6 +57,8 @@
 // (read:messages, write:messages), a role "reader" granting read:messages to
 // the demo user, and an organization "demo-org" the demo user is a member
 // of.
+//
+// README: https://github.com/logto-go/logto#the-demo-apps-contract
 package main
 
 import (

@@ -32,6 +32,7 @@ type FetchError struct {
 	Err        error
 }
 
+// Error names the status or the cause.
 func (e *FetchError) Error() string {
 	if e.StatusCode != 0 {
 		return fmt.Sprintf("jwks: fetch: HTTP %d", e.StatusCode)
@@ -39,6 +40,7 @@ func (e *FetchError) Error() string {
 	return "jwks: fetch: " + e.Err.Error()
 }
 
+// Unwrap returns the cause.
 func (e *FetchError) Unwrap() error { return e.Err }
 
 const (

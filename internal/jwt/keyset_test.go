@@ -87,24 +87,6 @@ func ecKey(t testing.TB, kid string) (*ecdsa.PrivateKey, jose.JSONWebKey) {
 	return k, jose.JSONWebKey{Key: &k.PublicKey, KeyID: kid, Algorithm: "ES384", Use: "sig"}
 }
 
-func sign(t testing.TB, key any, kid string) string {
-	t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if kid != "" {
-		opts = opts.WithHeader("kid", kid)
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES384, Key: key}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := s.Sign([]byte(`{"sub":"u"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, _ := obj.CompactSerialize()
-	return out
-}
-
 func keySet(f *fixture, now func() time.Time) *jwt.KeySet {
 	return &jwt.KeySet{URL: f.srv.URL, Client: f.srv.Client(), Now: now}
 }

@@ -52,8 +52,10 @@ type Error struct {
 	Err    error
 }
 
+// Error names the rule the token broke.
 func (e *Error) Error() string { return "jwt: " + e.Reason + ": " + e.Err.Error() }
 
+// Unwrap returns the detail.
 func (e *Error) Unwrap() error { return e.Err }
 
 func fail(reason string, format string, args ...any) *Error {

@@ -45,6 +45,7 @@ type Error struct {
 	Err         error
 }
 
+// Error describes the failure by stage, kind, status and OAuth error.
 func (e *Error) Error() string {
 	s := "oauth: " + e.Stage + ": " + e.Kind
 	if e.StatusCode != 0 {
@@ -59,6 +60,7 @@ func (e *Error) Error() string {
 	return s
 }
 
+// Unwrap returns the transport or decoding cause, if any.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Client talks to the endpoints for one client. It is safe for concurrent use.

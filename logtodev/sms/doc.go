@@ -79,4 +79,6 @@
 // [SMSAeroConfig] or [SMSAero] (%v, %+v, %s, %#v) or in their log/slog
 // values; gateway answers that echo it are redacted. encoding/json still
 // marshals the real key, so a config round-trips.
+//
+// README: https://github.com/logto-go/logto#the-dev-provider-and-sms
 package sms

@@ -32,6 +32,7 @@ type ConfigError struct {
 	Reason string
 }
 
+// Error names the field and the reason, never a credential.
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("sms: invalid config: %s: %s", e.Field, e.Reason)
 }
@@ -51,6 +52,7 @@ type HTTPError struct {
 	Body string
 }
 
+// Error names the status (and SMS Aero's message), never a credential.
 func (e *HTTPError) Error() string {
 	msg := fmt.Sprintf("sms: smsaero: HTTP %d", e.StatusCode)
 	if t := http.StatusText(e.StatusCode); t != "" {

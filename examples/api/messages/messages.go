@@ -17,6 +17,8 @@
 // insufficient_scope for a missing scope, a token for another organization,
 // or a token of the wrong kind (an organization-scoped resource token on a
 // user route, a user token on the organization route).
+//
+// README: https://github.com/logto-go/logto#calling-your-api
 package messages
 
 import (
@@ -120,6 +122,7 @@ func New(cfg Config) (*API, error) {
 	return a, nil
 }
 
+// ServeHTTP serves the API's routes.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mux.ServeHTTP(w, r)
 }
