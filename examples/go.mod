@@ -8,6 +8,7 @@ require (
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/labstack/echo/v4 v4.16.5
 	github.com/logto-go/logto v0.0.0-00010101000000-000000000000
+	github.com/logto-go/logto/logtogin v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -43,7 +44,6 @@ require (
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect
-	go.yaml.in/yaml/v3 v3.0.6 // indirect
 	golang.org/x/arch v0.22.0 // indirect
 	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/net v0.60.0 // indirect
@@ -55,4 +55,7 @@ require (
 )
 
 // Development: the SDK from this checkout. A release pins a tagged version.
-replace github.com/logto-go/logto => ../
+replace (
+	github.com/logto-go/logto => ../
+	github.com/logto-go/logto/logtogin => ../logtogin
+)

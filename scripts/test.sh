@@ -63,8 +63,8 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 
 # Every module of the checkout (go.work): the SDK, the examples (browser
-# test, router recipes) and the Redis store.
-modules=(./... ./examples/... ./redisstore/...)
+# test, router recipes), the gin adapter and the Redis store.
+modules=(./... ./examples/... ./logtogin/... ./redisstore/...)
 go test -race -count=1 "${modules[@]}"
 
 fuzztime="${FUZZTIME:-15s}"

@@ -2,8 +2,8 @@
 // mounts the Client's sign-in, callback, sign-out and back-channel logout
 // handlers, protects a page with the Client's RequireAuth and a JSON API
 // route with a ResourceServer, each as a gin.HandlerFunc. newRouter holds all
-// of it; fromHTTP is the few lines that run net/http middleware in gin's
-// chain (read its comment before copying it: gin's writer is the catch).
+// of it; logtogin.Wrap (module github.com/logto-go/logto/logtogin) runs the
+// SDK's net/http middleware in gin's chain.
 //
 // Routes:
 //

@@ -3,12 +3,12 @@ package main
 import (
 	"errors"
 	"html/template"
-	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/logto-go/logto"
+	"github.com/logto-go/logto/logtogin"
 )
 
 // scopeRead is the permission GET /api/messages requires.
@@ -32,14 +32,14 @@ func newRouter(client *logto.Client, rs *logto.ResourceServer, apiResource strin
 	r.POST(client.SignOutPath(), sdk)
 	r.POST(client.BackChannelLogoutPath(), sdk)
 
-	r.GET("/", fromHTTP(client.Middleware), func(c *gin.Context) {
+	r.GET("/", logtogin.Wrap(client.Middleware), func(c *gin.Context) {
 		render(c, "home", page{Context: logto.FromContext(c.Request.Context())}, client)
 	})
 	// RequireAuth sends a signed-out browser to sign-in (back here
 	// afterwards) and answers 401 JSON to other requests.
-	r.GET("/profile", fromHTTP(client.RequireAuth), func(c *gin.Context) {
+	r.GET("/profile", logtogin.Wrap(client.RequireAuth), func(c *gin.Context) {
 		// A token for the API: refreshed (and the session cookie rewritten)
-		// when the session holds none or an old one; see fromHTTP.
+		// when the session holds none or an old one; see logtogin.Wrap.
 		lc, err := client.GetContext(c.Writer, c.Request, logto.WithAccessToken(apiResource))
 		if errors.Is(err, logto.ErrNotAuthenticated) { // Logto ended the session
 			c.Redirect(http.StatusSeeOther, client.SignInPath())
@@ -51,56 +51,12 @@ func newRouter(client *logto.Client, rs *logto.ResourceServer, apiResource strin
 		}
 		render(c, "profile", p, client)
 	})
-	r.GET("/api/messages", fromHTTP(rs.Middleware(scopeRead)), func(c *gin.Context) {
+	r.GET("/api/messages", logtogin.Wrap(rs.Middleware(scopeRead)), func(c *gin.Context) {
 		claims, _ := logto.AccessTokenFromContext(c.Request.Context())
 		c.JSON(http.StatusOK, gin.H{"sub": claims.Sub, "messages": []string{"Hello from gin!"}})
 	})
 	return r
 }
-
-// fromHTTP runs net/http middleware (logto's Middleware and RequireAuth, a
-// ResourceServer's Middleware) as a gin.HandlerFunc. When the middleware calls
-// next, the rest of gin's chain runs with the request it passed on (whose
-// context carries the session, or the access token's claims); when it does not
-// (a redirect to sign-in, a 401 or 403 it wrote), the chain is aborted.
-//
-// The rest of the chain also writes through the ResponseWriter the middleware
-// passed on. That is the point of the wrapper: logto's Middleware shares one
-// session between the calls of a request (GetAccessToken, GetContext, ...) and
-// writes its cookie from a wrapper of the writer, just before the headers. gin
-// handlers write to c.Writer; were that still gin's own writer, a token
-// refreshed in a handler would be committed after gin had sent the headers,
-// and the rotated refresh token lost. (The other choice: a gin.HandlerFunc
-// that calls client.GetContext and stores the result with logto.NewContext;
-// then there is no shared session, and each GetAccessToken writes its own
-// cookie, which is fine for one token call per request.) As with net/http,
-// get tokens before writing the response; in gin, c.Status is writing.
-func fromHTTP(mw func(http.Handler) http.Handler) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		gw, called := c.Writer, false
-		mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			called, c.Request, c.Writer = true, r, ginWriter{gw, w}
-			c.Next()
-			c.Writer = gw
-		})).ServeHTTP(gw, c.Request)
-		if !called {
-			c.Abort()
-		}
-	}
-}
-
-// ginWriter is gin's writer (Status, Size, Header, ...) whose writes go
-// through w, the middleware's wrapper of that same gin writer.
-type ginWriter struct {
-	gin.ResponseWriter
-	w http.ResponseWriter
-}
-
-func (g ginWriter) WriteHeader(code int)              { g.w.WriteHeader(code) }
-func (g ginWriter) Write(b []byte) (int, error)       { return g.w.Write(b) }
-func (g ginWriter) WriteString(s string) (int, error) { return io.WriteString(g.w, s) }
-func (g ginWriter) WriteHeaderNow()                   { g.w.WriteHeader(g.Status()); g.ResponseWriter.WriteHeaderNow() }
-func (g ginWriter) Flush()                            { _ = http.NewResponseController(g.w).Flush() }
 
 // page is what the templates read: the request's logto.Context
 // (IsAuthenticated, Claims, and the token's Scopes on the profile page) and
