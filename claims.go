@@ -56,6 +56,19 @@ func (c IDTokenClaims) CreatedTime() time.Time { return time.UnixMilli(c.Created
 // UpdatedTime converts UpdatedAt (milliseconds) to a time.Time.
 func (c IDTokenClaims) UpdatedTime() time.Time { return time.UnixMilli(c.UpdatedAt) }
 
+// DisplayName is a name to greet the user with: Name, else Username, else
+// PhoneNumber, else Email, else Sub. Logto leaves name empty for users who
+// registered with a phone number or an email address; templates can write
+// {{.Claims.DisplayName}}.
+func (c IDTokenClaims) DisplayName() string {
+	for _, v := range []string{c.Name, c.Username, c.PhoneNumber, c.Email} {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return c.Sub
+}
+
 // ExpiresAt converts Exp to a time.Time.
 func (c IDTokenClaims) ExpiresAt() time.Time { return time.Unix(c.Exp, 0) }
 

@@ -45,12 +45,20 @@ type Config struct {
 	CookieSecure bool
 
 	// Scopes are requested in addition to the reserved "openid offline_access
-	// profile", which are always sent first, de-duplicated, in that order.
-	// Requesting [UserScopeOrganizations] adds [ReservedResourceOrganizations]
-	// to Resources.
+	// profile", which are always sent first, de-duplicated, in that order:
+	// user scopes ([UserScopeEmail], [UserScopeRoles], ...) AND the
+	// permissions of your API resources (e.g. "read:messages"). Logto puts in
+	// an API's access token only the permissions that were requested here and
+	// that the user's roles grant: an API permission missing from Scopes is
+	// missing from every token, and the API answers 403. Requesting
+	// [UserScopeOrganizations] adds [ReservedResourceOrganizations] to
+	// Resources.
 	Scopes []string
 
-	// Resources are API resource indicators (RFC 8707) the user grants at sign-in.
+	// Resources are API resource indicators (RFC 8707) the user grants at
+	// sign-in, e.g. "https://api.example.com". Put the permissions you need
+	// from them in Scopes too: a resource alone yields a token without
+	// permissions.
 	Resources []string
 
 	// Prompt is the default "prompt" parameter (space-separated list), default

@@ -201,3 +201,31 @@ func ExampleClient_RequireAuthWith() {
 	// Output:
 	// 200 signed in: true
 }
+
+// ExampleClient_RequireAuthJSON protects an API route: a signed-out browser
+// navigating to it gets the JSON 401, not a redirect to sign-in.
+func ExampleClient_RequireAuthJSON() {
+	client, _, stop := exampleSetup()
+	defer stop()
+
+	api := client.RequireAuthJSON()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, `{"items":[]}`)
+	}))
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("GET", "https://app.example.com/api/items", nil)
+	r.Header.Set("Accept", "text/html") // even a page navigation
+	api.ServeHTTP(w, r)
+	fmt.Print(w.Code, " ", w.Body.String())
+	// Output:
+	// 401 {"error":"not_authenticated","error_description":"sign in required"}
+}
+
+// ExampleWriteJSONError answers an app's own API error with the SDK's JSON
+// error shape.
+func ExampleWriteJSONError() {
+	w := httptest.NewRecorder()
+	logto.WriteJSONError(w, http.StatusForbidden, "insufficient_scope", "the token lacks read:items")
+	fmt.Print(w.Code, " ", w.Header().Get("Content-Type"), " ", w.Body.String())
+	// Output:
+	// 403 application/json {"error":"insufficient_scope","error_description":"the token lacks read:items"}
+}

@@ -46,7 +46,7 @@ func (c *Client) Handler() http.Handler {
 			// The caller is Logto, not a browser: a small JSON answer.
 			status := StatusCode(err)
 			c.cfg.Logger.Warn("logto: back-channel logout rejected", "status", status, "err", sanitize(err.Error(), 300))
-			writeJSONError(w, status, "invalid_request", "logout token rejected")
+			WriteJSONError(w, status, "invalid_request", "logout token rejected")
 		}
 	})
 	return mux

@@ -35,16 +35,34 @@ func (c *Client) MiddlewareWith(opts ...ContextOption) func(http.Handler) http.H
 }
 
 // RequireAuth lets only signed-in requests through (and stores the [Context]
-// like Middleware). Others get a redirect to the sign-in path, returning to
-// the current URL afterwards (or to "/" when that URL is too long to carry,
-// see [SignInOptions].ReturnTo), when they are page navigations (GET or HEAD
-// accepting text/html), and 401 with a JSON body otherwise.
+// like Middleware). Others get a redirect (303) to the sign-in path,
+// returning to the current URL afterwards (or to "/" when that URL is too
+// long to carry, see [SignInOptions].ReturnTo), when they are page
+// navigations: GET or HEAD with "text/html" in the Accept header, as
+// browsers send when following a link. Every other request (fetch, XHR,
+// curl, POST forms) gets 401 with the JSON body of [WriteJSONError]:
+// {"error":"not_authenticated","error_description":"sign in required"}. Use
+// [Client.RequireAuthJSON] for API routes that must never redirect.
 func (c *Client) RequireAuth(next http.Handler) http.Handler { return c.RequireAuthWith()(next) }
+
+// RequireAuthJSON is RequireAuthWith for API routes: a request without a
+// usable session always gets 401 with the JSON body of [WriteJSONError]
+// ({"error":"not_authenticated",...}), never a redirect to sign-in, whatever
+// its method or Accept header.
+func (c *Client) RequireAuthJSON(opts ...ContextOption) func(http.Handler) http.Handler {
+	return c.requireAuth(opts, false)
+}
 
 // RequireAuthWith is RequireAuth with [ContextOption]s, like
 // [Client.MiddlewareWith]: with [WithIDTokenRenewal], pages stay signed in
 // past the ID token's lifetime instead of going back to sign-in.
 func (c *Client) RequireAuthWith(opts ...ContextOption) func(http.Handler) http.Handler {
+	return c.requireAuth(opts, true)
+}
+
+// requireAuth builds RequireAuthWith (pages may be redirected to sign-in)
+// and RequireAuthJSON (never).
+func (c *Client) requireAuth(opts []ContextOption, redirectPages bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c.serveWithSession(w, r, opts, func(w http.ResponseWriter, r *http.Request, lc Context) {
@@ -53,11 +71,11 @@ func (c *Client) RequireAuthWith(opts ...ContextOption) func(http.Handler) http.
 					return
 				}
 				noStore(w)
-				if isPageRequest(r) {
+				if redirectPages && isPageRequest(r) {
 					http.Redirect(w, r, c.signInLocation(r.URL.RequestURI()), http.StatusSeeOther)
 					return
 				}
-				writeJSONError(w, http.StatusUnauthorized, "not_authenticated", "sign in required")
+				WriteJSONError(w, http.StatusUnauthorized, "not_authenticated", "sign in required")
 			})
 		})
 	}

@@ -293,7 +293,7 @@ func (rs *ResourceServer) reject(w http.ResponseWriter, r *http.Request, err err
 	if !errors.As(err, &te) {
 		status := StatusCode(err)
 		rs.cfg.Logger.Warn("logto: cannot verify access tokens", "status", status, "err", sanitize(err.Error(), 300))
-		writeJSONError(w, status, "temporarily_unavailable", "the identity provider's keys are unavailable")
+		WriteJSONError(w, status, "temporarily_unavailable", "the identity provider's keys are unavailable")
 		return
 	}
 	rs.cfg.Logger.Info("logto: access token rejected", "reason", string(te.Reason), "path", sanitize(r.URL.Path, 200))
@@ -315,14 +315,7 @@ func (rs *ResourceServer) reject(w http.ResponseWriter, r *http.Request, err err
 	if te.Reason == ReasonMissingToken {
 		code = "unauthorized"
 	}
-	writeJSONError(w, status, code, te.Description)
-}
-
-func writeJSONError(w http.ResponseWriter, status int, code, desc string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+	WriteJSONError(w, status, code, te.Description)
 }
 
 type accessTokenKeyCtx struct{}

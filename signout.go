@@ -12,7 +12,8 @@ import (
 // [http.CrossOriginProtection]), clears every session cookie, revokes the
 // refresh token at Logto (a failure is logged, not fatal), and redirects (303)
 // to Logto's end-session endpoint with client_id, id_token_hint (while the ID
-// token is valid), post_logout_redirect_uri and a fresh state. Logto then
+// token is valid) and post_logout_redirect_uri, and no state (nothing would
+// check it; Logto would append it to the post-logout URI). Logto then
 // ends its own session and sends the browser to [Config.PostLogoutRedirectURI].
 // When Logto cannot be reached the user is still signed out here and sent
 // straight to PostLogoutRedirectURI.
@@ -60,8 +61,9 @@ func (c *Client) SignOut(w http.ResponseWriter, r *http.Request) error {
 	if idTokenHint != "" {
 		q.add("id_token_hint", idTokenHint)
 	}
+	// No state: the SDK keeps nothing to check it against after sign-out,
+	// and Logto would only append it to the post-logout URI (?state=...).
 	q.add("post_logout_redirect_uri", c.cfg.PostLogoutRedirectURI)
-	q.add("state", randomToken())
 	sep := "?"
 	if strings.Contains(p.endSessionEndpoint, "?") {
 		sep = "&"
