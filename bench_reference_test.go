@@ -14,6 +14,12 @@ import (
 // tokens for API resources, shaped like logto-captures.
 func referenceSession(tb testing.TB) (*Client, *session) {
 	tb.Helper()
+	return referenceSessionWith(tb, nil)
+}
+
+// referenceSessionWith is referenceSession with a Config edit.
+func referenceSessionWith(tb testing.TB, edit func(*Config)) (*Client, *session) {
+	tb.Helper()
 	raw, err := os.ReadFile("bench/testdata/reference-session.json")
 	if err != nil {
 		tb.Skipf("reference session: %v", err)
@@ -25,7 +31,11 @@ func referenceSession(tb testing.TB) (*Client, *session) {
 	if err := json.Unmarshal(raw, &ref); err != nil {
 		tb.Fatal(err)
 	}
-	c, err := New(Config{AppID: ref.AppID, AppSecret: "bench", Endpoint: ref.Endpoint, BaseURL: "http://localhost:3000", CookieSecret: ref.CookieSecret})
+	cfg := Config{AppID: ref.AppID, AppSecret: "bench", Endpoint: ref.Endpoint, BaseURL: "http://localhost:3000", CookieSecret: ref.CookieSecret}
+	if edit != nil {
+		edit(&cfg)
+	}
+	c, err := New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -86,7 +96,8 @@ func TestReferenceSessionSize(t *testing.T) {
 	}
 }
 
-// BenchmarkGetContextReference: the per-request path on the reference session.
+// BenchmarkGetContextReference: the per-request path on the reference
+// session, warm: the cookie was seen before (the cache hits).
 func BenchmarkGetContextReference(b *testing.B) {
 	c, sess := referenceSession(b)
 	r, size := sealedRequest(b, c, sess)
@@ -98,6 +109,20 @@ func BenchmarkGetContextReference(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(size), "cookie-bytes")
+}
+
+// BenchmarkGetContextColdReference: the first request of a cookie (the
+// cache disabled, so every request opens it).
+func BenchmarkGetContextColdReference(b *testing.B) {
+	c, sess := referenceSessionWith(b, func(cfg *Config) { cfg.SessionCacheBytes = -1 })
+	r, _ := sealedRequest(b, c, sess)
+	b.ReportAllocs()
+	for b.Loop() {
+		lc, err := c.GetContext(nil, r)
+		if err != nil || !lc.IsAuthenticated {
+			b.Fatal("not authenticated")
+		}
+	}
 }
 
 // BenchmarkFloorDecode is the floor: securecookie decoding of the same bytes
@@ -134,11 +159,12 @@ func BenchmarkSealReference(b *testing.B) {
 // BenchmarkOpenAndExpandReference: opening the session and decoding every
 // token (what a request asking for an access token pays).
 func BenchmarkOpenAndExpandReference(b *testing.B) {
-	c, sess := referenceSession(b)
+	c, sess := referenceSessionWith(b, func(cfg *Config) { cfg.SessionCacheBytes = -1 })
 	r, _ := sealedRequest(b, c, sess)
 	b.ReportAllocs()
 	for b.Loop() {
-		s, _, _, err := c.sessions.load(r.Context(), r)
+		l, err := c.sessions.load(r.Context(), r)
+		s := *l.sess
 		if err != nil || s.expand() != nil || len(s.AccessTokens) != 4 {
 			b.Fatal("load")
 		}

@@ -145,6 +145,15 @@ type Config struct {
 	// session, not from the cookie's Max-Age.
 	SessionIdleTimeout time.Duration
 
+	// SessionCacheBytes bounds the cache of verified cookie sessions: a
+	// repeat request with the exact cookie bytes a previous request opened
+	// skips decoding, the MAC check, decryption and claims parsing (the
+	// lifetimes, ID token expiry and back-channel logouts are still checked
+	// on every request). Default 32 MiB, about 5,000 typical sessions;
+	// negative disables it. Server-side sessions are never cached: the
+	// store stays the source of truth.
+	SessionCacheBytes int64
+
 	// MaxPendingSignIns caps how many sign-in transactions (tabs) can be in
 	// flight per browser; the oldest is dropped beyond it. Default 5.
 	MaxPendingSignIns int
@@ -205,9 +214,11 @@ const (
 	defaultClockSkew     = 60 * time.Second
 	defaultSessionMaxAge = 14 * 24 * time.Hour
 	defaultIdleTimeout   = 7 * 24 * time.Hour
-	defaultHTTPTimeout   = 10 * time.Second
-	defaultMaxPending    = 5
-	defaultRefreshMargin = 60 * time.Second
+	// defaultSessionCacheBytes: see Config.SessionCacheBytes.
+	defaultSessionCacheBytes = 32 << 20
+	defaultHTTPTimeout       = 10 * time.Second
+	defaultMaxPending        = 5
+	defaultRefreshMargin     = 60 * time.Second
 )
 
 // String redacts the secrets, so a Config can be printed or logged safely.
@@ -358,6 +369,12 @@ func (c Config) validate() (*settings, error) {
 		s.SessionIdleTimeout = defaultIdleTimeout
 	case s.SessionIdleTimeout < 0:
 		s.SessionIdleTimeout = 0 // disabled
+	}
+	switch {
+	case s.SessionCacheBytes == 0:
+		s.SessionCacheBytes = defaultSessionCacheBytes
+	case s.SessionCacheBytes < 0:
+		s.SessionCacheBytes = 0 // disabled
 	}
 	if s.MaxPendingSignIns < 0 {
 		return nil, &ConfigError{"MaxPendingSignIns", "must not be negative"}

@@ -24,6 +24,7 @@ type session struct {
 	// parsed on load, the tokens only when expand is called.
 	claims       IDTokenClaims
 	defaultScope string
+	scopeList    []string // defaultScope split once on load (read-only)
 	idPayload    []byte
 	rest         []byte
 	expanded     bool
@@ -66,14 +67,13 @@ func (s *session) identity() IDTokenClaims {
 
 // scopes returns the scopes of the "@" access token.
 func (s *session) scopes() []string {
-	scope := s.defaultScope
 	if e, ok := s.AccessTokens[accessTokenKey("", "")]; ok {
-		scope = e.Scope
+		if e.Scope == "" {
+			return nil
+		}
+		return strings.Fields(e.Scope)
 	}
-	if scope == "" {
-		return nil
-	}
-	return strings.Fields(scope)
+	return s.scopeList
 }
 
 // scopeOfDefaultToken is the scope of the "@" access token.

@@ -204,6 +204,9 @@ func decodeSession(b []byte) (*session, error) {
 	sb.Write(scope)
 	all := sb.String()
 	sess.defaultScope = all[len(payload):]
+	if sess.defaultScope != "" {
+		sess.scopeList = strings.Fields(sess.defaultScope)
+	}
 	if !parseClaimsInto(&sess.claims, all[:len(payload)], payload) {
 		claims, err := parseIDTokenClaims(payload)
 		if err != nil {

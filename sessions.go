@@ -19,6 +19,7 @@ type sessions struct {
 	backend sessionBackend
 	now     func() time.Time
 	idle    time.Duration
+	cache   *sessionCache // cookie sessions only; nil when disabled
 }
 
 func newSessions(cfg *settings) (*sessions, error) {
@@ -27,35 +28,66 @@ func newSessions(cfg *settings) (*sessions, error) {
 		return nil, err
 	}
 	cookie := sessionCookie(cfg)
-	var backend sessionBackend = cookieBackend{cookie: cookie}
+	m := &sessions{codec: codec, backend: cookieBackend{cookie: cookie}, now: cfg.Now, idle: cfg.SessionIdleTimeout}
 	if cfg.SessionStore != nil {
+		// The store stays the source of truth: nothing is cached (the cookie
+		// holds the ID itself, so there is no step to skip).
 		cookie.MaxChunks = 1 // the ID alone
-		backend = storeBackend{store: cfg.SessionStore, cookie: cookie, prefix: "logto:session:" + cfg.AppID + ":"}
+		m.backend = storeBackend{store: cfg.SessionStore, cookie: cookie, prefix: "logto:session:" + cfg.AppID + ":"}
+	} else {
+		m.cache = newSessionCache(cfg.SessionCacheBytes)
 	}
-	return &sessions{codec: codec, backend: backend, now: cfg.Now, idle: cfg.SessionIdleTimeout}, nil
+	return m, nil
 }
 
-// load opens the request's session. stale says it should be written back:
-// it was sealed with a previous secret, or its activity is due. The error is
+// loadedSession is a session as sessions.load found it.
+type loadedSession struct {
+	sess  *session
+	ref   sessionRef
+	stale bool // write it back: sealed with a previous secret, or activity due
+	// shared: sess is in the cache, read-only; copy it before changing it.
+	shared bool
+	key    string // the sealed bytes it was opened from
+}
+
+// load opens the request's session: from the cache when this Client
+// verified the exact same bytes before, else by opening them. The error is
 // errNoSession, errBadSession (unusable: signed out) or a store failure.
-func (m *sessions) load(ctx context.Context, r *http.Request) (sess *session, ref sessionRef, stale bool, err error) {
+func (m *sessions) load(ctx context.Context, r *http.Request) (loadedSession, error) {
 	ref, sealed, err := m.backend.read(ctx, r)
 	if err != nil {
-		return nil, ref, false, err
+		return loadedSession{}, err
+	}
+	now := m.now()
+	if m.cache != nil {
+		if e := m.cache.get(sealed, now); e != nil {
+			alive, touch := e.sess.alive(now, m.idle)
+			if !alive {
+				m.cache.remove(sealed)
+				return loadedSession{}, errBadSession
+			}
+			return loadedSession{sess: e.sess, ref: ref, stale: e.stale || touch, shared: true, key: sealed}, nil
+		}
 	}
 	var record []byte
 	idx, err := m.codec.OpenIndex(ref.name, sealed, &record)
 	if err != nil {
-		return nil, ref, false, errBadSession
+		return loadedSession{}, errBadSession
 	}
-	if sess, err = decodeSession(record); err != nil {
-		return nil, ref, false, errBadSession
+	sess, err := decodeSession(record)
+	if err != nil {
+		return loadedSession{}, errBadSession
 	}
-	alive, touch := sess.alive(m.now(), m.idle)
+	alive, touch := sess.alive(now, m.idle)
 	if !alive {
-		return nil, ref, false, errBadSession
+		return loadedSession{}, errBadSession
 	}
-	return sess, ref, idx > 0 || touch, nil
+	l := loadedSession{sess: sess, ref: ref, stale: idx > 0 || touch, key: sealed}
+	if m.cache != nil {
+		m.cache.put(sealed, sess, idx > 0)
+		l.shared = true
+	}
+	return l, nil
 }
 
 // seal records now as the session's activity and seals it for ref.
@@ -116,6 +148,8 @@ type requestSession struct {
 	mu      sync.Mutex
 	loaded  bool
 	sess    *session // nil: signed out
+	shared  bool     // sess is the cache's: copy before changing it (own)
+	key     string   // the sealed bytes sess was opened from
 	ref     sessionRef
 	loadErr error // the session store could not be read
 
@@ -163,14 +197,15 @@ func (rs *requestSession) load(r *http.Request) {
 	}
 	rs.loaded = true
 	c := rs.c
-	sess, ref, stale, err := c.sessions.load(r.Context(), r)
-	if err == nil && c.sessionRevoked(r.Context(), sess) {
-		sess, err = nil, errBadSession // ended by a back-channel logout
+	l, err := c.sessions.load(r.Context(), r)
+	if err == nil && c.sessionRevoked(r.Context(), l.sess) {
+		err = errBadSession // ended by a back-channel logout
+		c.sessions.cache.remove(l.key)
 	}
 	switch {
 	case err == nil:
-		rs.sess, rs.ref = sess, ref
-		if stale {
+		rs.sess, rs.ref, rs.shared, rs.key = l.sess, l.ref, l.shared, l.key
+		if l.stale {
 			rs.pending = pendingSave
 		}
 	case errors.Is(err, errBadSession):
@@ -179,6 +214,16 @@ func (rs *requestSession) load(r *http.Request) {
 	case !errors.Is(err, errNoSession):
 		c.cfg.Logger.Error("logto: session store unavailable", "err", sanitize(err.Error(), 300))
 		rs.loadErr = fmt.Errorf("%w: %v", ErrSessionStoreUnavailable, sanitize(err.Error(), 200))
+	}
+}
+
+// own makes rs.sess the request's own copy before it changes; rs.mu is held.
+// The copy shares the cached session's claims and byte slices, which no
+// code changes in place.
+func (rs *requestSession) own() {
+	if rs.shared && rs.sess != nil {
+		cp := *rs.sess
+		rs.sess, rs.shared = &cp, false
 	}
 }
 
@@ -210,12 +255,15 @@ func (rs *requestSession) commit(w http.ResponseWriter, r *http.Request) error {
 	c, ctx := rs.c, r.Context()
 	pending := rs.pending
 	rs.pending = pendingNone
+	// The bytes the request carried no longer describe the session.
+	c.sessions.cache.remove(rs.key)
 	switch pending {
 	case pendingRemove:
 		c.sessions.backend.remove(context.WithoutCancel(ctx), w, r, rs.ref)
 	case pendingSignIn:
 		return c.sessions.backend.attach(context.WithoutCancel(ctx), w, r, rs.signIn.ref, rs.signIn.sealed)
 	case pendingSave:
+		rs.own()
 		err := c.sessions.save(ctx, w, r, rs.sess, rs.ref)
 		if errors.Is(err, ErrSessionTooLarge) && rs.sess.dropCachedTokens() {
 			// The cached access tokens can be fetched again; a rotated

@@ -120,6 +120,7 @@ func (rs *requestSession) forTokens() (*session, error) {
 	if rs.sess == nil {
 		return nil, errNoSessionForOp
 	}
+	rs.own() // tokens are decoded into it, and a refresh changes it
 	if err := rs.sess.expand(); err != nil {
 		rs.end()
 		return nil, errNoSessionForOp
