@@ -54,6 +54,23 @@
 // redirects to the app with code, state and iss. After the app signs out
 // through /oidc/session/end, the next sign-in shows the pages again.
 //
+// # Scripted use
+//
+// The pages need no JavaScript, so a script with a cookie jar that does not
+// follow redirects can sign in (the README has it as curl commands):
+//
+//	GET  /oidc/auth?...                          303 to /sign-in?app_id=..., sets _interaction
+//	GET  /sign-in                                forms with the hidden field csrf (one per interaction)
+//	POST /experience/password                    csrf, identifier (username or email), password
+//	POST /experience/verification-code           csrf, mode (sign-in or register), phone
+//	POST /experience/verification-code/verify    csrf, mode, phone, code
+//	GET  /oidc/auth/<uid>                        303 to redirect_uri?code=...&state=...&iss=...
+//
+// Both sign-in forms answer 303 to /oidc/auth/<uid>. The code goes only
+// through Options.SMS: an [sms.Console] prints "SMS to <number>: ... <code>
+// ..." and remembers it for [sms.Console.LastCode], and with
+// [sms.WithRecordFile] also writes it to a file as JSON.
+//
 // # Verification codes
 //
 // [Codes] follows Logto's passcode library: 6 digits from crypto/rand, valid
