@@ -80,7 +80,7 @@ func (c IDTokenClaims) Extra() map[string]any {
 		return nil
 	}
 	for k := range all {
-		if knownClaims[k] {
+		if new(IDTokenClaims).field(k) != nil { // a typed field holds it
 			delete(all, k)
 		}
 	}
@@ -100,46 +100,94 @@ func (c IDTokenClaims) MarshalJSON() ([]byte, error) {
 	return json.Marshal(plain(c))
 }
 
-// UnmarshalJSON decodes the typed fields, treating JSON null as the zero
-// value, and keeps the original claim set for MarshalJSON and Extra.
+// UnmarshalJSON decodes the typed fields (claim names are case-sensitive,
+// unlike encoding/json's struct matching; JSON null leaves a field zero, as
+// Logto sends unset profile values) and keeps the original claim set for
+// MarshalJSON and Extra. The claim set is read once; each known claim's
+// value is decoded into its field.
 func (c *IDTokenClaims) UnmarshalJSON(b []byte) error {
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(b, &all); err != nil {
 		return err
 	}
-	typed := map[string]json.RawMessage{}
-	for k, v := range all {
-		if knownClaims[k] && !bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-			typed[k] = v
+	var out IDTokenClaims
+	for name, v := range all {
+		dst := out.field(name)
+		if dst == nil || bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+			continue
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			return err
 		}
 	}
-	tb, err := json.Marshal(typed)
-	if err != nil {
-		return err
-	}
-	type plain IDTokenClaims
-	var p plain
-	if err := json.Unmarshal(tb, &p); err != nil {
-		return err
-	}
-	*c = IDTokenClaims(p)
-	c.raw = append(json.RawMessage(nil), b...)
+	out.raw = append(json.RawMessage(nil), b...)
+	*c = out
 	return nil
 }
 
-var knownClaims = map[string]bool{
-	"iss": true, "sub": true, "aud": true, "exp": true, "iat": true, "nonce": true, "auth_time": true,
-	"at_hash": true, "sid": true, "azp": true, "name": true, "username": true, "preferred_username": true,
-	"picture": true, "created_at": true, "updated_at": true, "email": true, "email_verified": true,
-	"phone_number": true, "phone_number_verified": true, "roles": true, "organizations": true,
-	"organization_roles": true,
+// field returns a pointer to the typed field of the claim called name, or
+// nil for a claim without one.
+func (c *IDTokenClaims) field(name string) any {
+	switch name {
+	case "iss":
+		return &c.Iss
+	case "sub":
+		return &c.Sub
+	case "aud":
+		return &c.Aud
+	case "exp":
+		return &c.Exp
+	case "iat":
+		return &c.Iat
+	case "nonce":
+		return &c.Nonce
+	case "auth_time":
+		return &c.AuthTime
+	case "at_hash":
+		return &c.AtHash
+	case "sid":
+		return &c.Sid
+	case "azp":
+		return &c.Azp
+	case "name":
+		return &c.Name
+	case "username":
+		return &c.Username
+	case "preferred_username":
+		return &c.PreferredUsername
+	case "picture":
+		return &c.Picture
+	case "created_at":
+		return &c.CreatedAt
+	case "updated_at":
+		return &c.UpdatedAt
+	case "email":
+		return &c.Email
+	case "email_verified":
+		return &c.EmailVerified
+	case "phone_number":
+		return &c.PhoneNumber
+	case "phone_number_verified":
+		return &c.PhoneNumberVerified
+	case "roles":
+		return &c.Roles
+	case "organizations":
+		return &c.Organizations
+	case "organization_roles":
+		return &c.OrganizationRoles
+	}
+	return nil
 }
 
 // Audience is the "aud" claim: a string or an array of strings.
 type Audience []string
 
-// UnmarshalJSON accepts a string or an array.
+// UnmarshalJSON accepts a string or an array (null is no audience).
 func (a *Audience) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		*a = nil
+		return nil
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
 		*a = Audience{s}

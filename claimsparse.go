@@ -169,6 +169,9 @@ func (sc *claimScanner) skip(depth int) error {
 		}
 		for {
 			if open == '{' {
+				if sc.peek() != '"' { // an object key is a string, nothing else
+					return errSlowPath
+				}
 				if err := sc.skip(depth + 1); err != nil { // key
 					return err
 				}

@@ -98,6 +98,7 @@ func FuzzClaimsParser(f *testing.F) {
 		`{"sub":"a\u0041","aud":["a","b"],"x":{"y":[1,{"z":"\""}]}}`,
 		`{"sub":1}`, `{"exp":1.5}`, `{"exp":1e3}`, `{"roles":[1]}`, `{"SUB":"x"}`, `{"sub":"x","sub":"y"}`, `[]`, `{}`, ` {"sub" : "x" } `,
 		`{"email_verified":"true"}`, `{"aud":null}`, `{"roles":null}`, `{"exp":-0}`, `{"exp":01}`,
+		`{"sub":"u","x":{1 :2}}`, `{"sub":"u","x":[{"a":1},{2:3}]}`, // non-string keys in nested objects: rejected, like encoding/json
 	} {
 		f.Add([]byte(s))
 	}
