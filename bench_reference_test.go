@@ -2,9 +2,12 @@ package logto
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"testing"
 	"time"
 )
@@ -202,3 +205,66 @@ type discardWriter struct{}
 func (discardWriter) Header() http.Header         { return http.Header{} }
 func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (discardWriter) WriteHeader(int)             {}
+
+// BenchmarkSessionCacheMemory: 100,000 distinct reference sessions pass
+// through the default cache (32 MiB); it reports the bytes the cache
+// accounts per reference session and the RSS growth over the baseline
+// measured before the first session (go test -bench SessionCacheMemory
+// -benchtime 1x).
+func BenchmarkSessionCacheMemory(b *testing.B) {
+	c, sess := referenceSession(b)
+	const sessions = 100_000
+	// Seal distinct sessions first: sealing is not what is measured.
+	values := make([]string, 0, sessions)
+	name := ""
+	for i := 0; i < sessions; i++ {
+		s := *sess
+		s.RefreshToken = fmt.Sprintf("%s-%06d", sess.RefreshToken, i)
+		rec := httptest.NewRecorder()
+		if err := saveSession(c, rec, &s); err != nil {
+			b.Fatal(err)
+		}
+		ck := rec.Result().Cookies()[0]
+		name = ck.Name
+		values = append(values, ck.Value)
+	}
+	debug.FreeOSMemory()
+	before := rssBytes()
+	b.ResetTimer()
+	for b.Loop() {
+		for _, v := range values {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Cookie", name+"="+v)
+			if lc, err := c.GetContext(nil, r); err != nil || !lc.IsAuthenticated {
+				b.Fatal("not authenticated")
+			}
+		}
+	}
+	b.StopTimer()
+	debug.FreeOSMemory() // what stays is the cache, not the garbage of the requests
+	var perSession int64
+	for i := range c.sessions.cache.shards {
+		s := &c.sessions.cache.shards[i]
+		if len(s.ring) > 0 {
+			perSession = s.ring[0].size
+			break
+		}
+	}
+	b.ReportMetric(float64(perSession), "cache-bytes/session")
+	b.ReportMetric(float64(c.sessions.cache.len()), "cached-sessions")
+	b.ReportMetric(float64(rssBytes()-before)/(1<<20), "rss-MiB-growth")
+	runtime.KeepAlive(values) // in the baseline: keep them out of the growth
+}
+
+// rssBytes reads the process's resident set size (Linux), 0 elsewhere.
+func rssBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	var size, resident int64
+	if _, err := fmt.Sscan(string(b), &size, &resident); err != nil {
+		return 0
+	}
+	return resident * int64(os.Getpagesize())
+}
