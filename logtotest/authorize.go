@@ -125,7 +125,14 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request, param
 		w.WriteHeader(http.StatusSeeOther)
 		return
 	}
-	userID := p.chooseUserLocked(params.Get("login_hint"))
+	if chosen := r.Header.Get(SignInUserHeader); chosen != "" {
+		if _, ok := p.userLocked(chosen); !ok {
+			p.mu.Unlock()
+			fail(newError(http.StatusBadRequest, "access_denied", "unknown user "+chosen))
+			return
+		}
+	}
+	userID := p.chooseUserLocked(r.Header.Get(SignInUserHeader), params.Get("login_hint"))
 	if userID == "" {
 		p.mu.Unlock()
 		fail(newError(http.StatusBadRequest, "access_denied", "no user to sign in"))
@@ -241,9 +248,21 @@ func (p *Provider) parseAuthRequest(app App, params url.Values) (*authRequest, [
 	return req, prompts, nil
 }
 
-// chooseUserLocked picks the user to sign in: login_hint match, then the
-// SetSignInUser choice, then the first user.
-func (p *Provider) chooseUserLocked(hint string) string {
+// SignInUserHeader names the request header with which a test browser
+// chooses who the automatic sign-in signs in: an authorization request
+// carrying it with a user ID signs that user in (an unknown ID is
+// access_denied), before any login_hint or [Provider.SetSignInUser] choice.
+// [Browser.SignIn] sends it for [AsUser]. It has no effect while an
+// [Experience] is installed: the experience decides who signs in.
+const SignInUserHeader = "Logtotest-Sign-In-User"
+
+// chooseUserLocked picks the user to sign in: the browser's choice
+// (SignInUserHeader), then a login_hint match, then the SetSignInUser
+// choice, then the first user.
+func (p *Provider) chooseUserLocked(chosen, hint string) string {
+	if _, ok := p.userLocked(chosen); ok {
+		return chosen
+	}
 	for _, u := range p.users {
 		if u.matchesHint(hint) {
 			return u.ID

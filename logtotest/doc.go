@@ -1,9 +1,9 @@
 // Package logtotest is an in-process OpenID Connect provider that behaves
 // like a Logto 1.42 server as an OIDC client sees it.
 //
-// It exists so that the SDK's unit and integration tests, and the demo app,
-// can run a complete sign-in, token, refresh, userinfo and sign-out cycle
-// without a real Logto instance. It is not a security boundary: it signs
+// It exists so that the SDK's unit and integration tests, the demo app, and
+// the tests of apps built on the SDK can run a complete sign-in, token,
+// refresh, userinfo and sign-out cycle without a real Logto instance. It is not a security boundary: it signs
 // users in without any UI and keeps all state in memory. It MUST NOT be used
 // to protect anything real.
 //
@@ -21,6 +21,39 @@
 //	...
 //	http.ListenAndServe("localhost:3001", p)
 //
+// # Testing your app
+//
+// Three calls give a test of an app built on the SDK everything it needs.
+// [Provider.NewAppServer] reserves a port for the app and registers it
+// with the provider (redirect URI <URL>/callback, post-logout redirect URI
+// <URL>/), so that the app's logto.Config can be built before the app's
+// handler exists; [AppServer.Start] then serves that handler. [NewBrowser]
+// returns a browser whose [Browser.SignIn] walks /sign-in, the provider
+// and the callback, and whose [Browser.SignOut] posts /sign-out and
+// completes the provider's end-session form (xsrf and logout=yes), so the
+// provider session really ends:
+//
+//	op := logtotest.NewServer(t)
+//	app := op.NewAppServer(t)
+//	client, err := logto.New(logto.Config{AppID: app.ID, AppSecret: app.Secret,
+//		Endpoint: op.URL(), BaseURL: app.URL, CookieSecret: secret})
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	app.Start(yourHandler(client))
+//	b := logtotest.NewBrowser(t)
+//	b.SignIn(app.URL)                   // the default user; AsUser(id) for another
+//	page := b.Get(app.URL + "/account") // page.StatusCode, page.Body
+//	b.SignOut(app.URL)                  // lands on the post-logout URI
+//
+// [Browser.Get] and [Browser.Post] make one request each and never follow
+// redirects, so a signed-out request to a protected page shows its
+// redirect; [Browser.Follow] follows them. The helpers take a [TestingT]
+// (a *testing.T, or a *log.Logger in examples) and stop the test on
+// failure. With an [Experience] installed, as in the dev provider (package
+// logtodev), [Interactive] fills its sign-in pages; logtodev.PasswordSignIn
+// and logtodev.PhoneSignIn are ready-made.
+//
 // # What it mirrors
 //
 // Paths, the discovery document, ES384 signing keys with RFC 7638 key IDs,
@@ -35,8 +68,9 @@
 //
 // The sign-in itself is automatic: /oidc/auth answers 303 to
 // /oidc/auth/<uid>, which answers 303 to the redirect URI with code, state
-// and iss. The signed-in user is chosen with [Provider.SetSignInUser] or with
-// a login_hint equal to a user's phone, email or username.
+// and iss. The signed-in user is chosen with [Provider.SetSignInUser], with
+// a login_hint equal to a user's phone, email or username, or per browser
+// with the [SignInUserHeader] that [AsUser] sends.
 //
 // # Simplifications
 //

@@ -199,7 +199,8 @@ func (p *Provider) AddResource(r Resource) {
 
 // SetSignInUser chooses the user that /oidc/auth signs in (default: the
 // first user). A login_hint equal to a user's phone, email or username
-// selects that user instead.
+// selects that user instead, and a browser's [SignInUserHeader] (see
+// [AsUser]) overrides both for its own requests.
 func (p *Provider) SetSignInUser(userID string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

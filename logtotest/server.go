@@ -3,7 +3,6 @@ package logtotest
 import (
 	"crypto/ecdsa"
 	"net/http/httptest"
-	"testing"
 	"time"
 )
 
@@ -50,6 +49,30 @@ func WithAccessTokenHash() Option {
 	return func(o *Options) { o.AccessTokenHash = true }
 }
 
+// TestingT is what the test helpers ([NewServer], [Provider.NewAppServer],
+// [NewBrowser]) need from a test: a way to stop it. *testing.T, *testing.B
+// and *testing.F have it, and so does *log.Logger, whose Fatalf exits the
+// program, for examples and small programs. When t also has the Helper and
+// Cleanup methods of [testing.TB], the helpers report failures at the
+// caller's line and close what they start when the test ends; without
+// Cleanup, call Close.
+type TestingT interface {
+	Fatalf(format string, args ...any)
+}
+
+// testHelper and testCleanup are the optional parts of a TestingT.
+type (
+	testHelper  interface{ Helper() }
+	testCleanup interface{ Cleanup(func()) }
+)
+
+// cleanup registers f with t's Cleanup, when t has one.
+func cleanup(t TestingT, f func()) {
+	if c, ok := t.(testCleanup); ok {
+		c.Cleanup(f)
+	}
+}
+
 // Server is a [Provider] served by an [httptest.Server] on 127.0.0.1.
 type Server struct {
 	*Provider
@@ -57,9 +80,12 @@ type Server struct {
 }
 
 // NewServer starts a provider on http://127.0.0.1:<port> and closes it when
-// the test ends. It calls t.Fatal if the provider cannot be built.
-func NewServer(t testing.TB, opts ...Option) *Server {
-	t.Helper()
+// the test ends (with a t that has no Cleanup method, call [Server.Close]).
+// It calls t.Fatalf if the provider cannot be built.
+func NewServer(t TestingT, opts ...Option) *Server {
+	if h, ok := t.(testHelper); ok {
+		h.Helper()
+	}
 	hs := httptest.NewUnstartedServer(nil)
 	var o Options
 	for _, opt := range opts {
@@ -69,10 +95,14 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	p, err := New(o)
 	if err != nil {
 		hs.Listener.Close()
-		t.Fatal(err)
+		t.Fatalf("%v", err)
+		return nil
 	}
 	hs.Config.Handler = p
 	hs.Start()
-	t.Cleanup(hs.Close)
+	cleanup(t, hs.Close)
 	return &Server{Provider: p, HTTP: hs}
 }
+
+// Close shuts the server down; it may be called more than once.
+func (s *Server) Close() { s.HTTP.Close() }
