@@ -207,7 +207,9 @@ func decodeSession(b []byte) (*session, error) {
 	if sess.defaultScope != "" {
 		sess.scopeList = strings.Fields(sess.defaultScope)
 	}
-	if !parseClaimsInto(&sess.claims, all[:len(payload)], payload) {
+	if c, ok := parseClaims(all[:len(payload)], payload); ok {
+		sess.claims = c
+	} else {
 		claims, err := parseIDTokenClaims(payload)
 		if err != nil {
 			return nil, errSessionFormat
