@@ -2,6 +2,7 @@ package logto
 
 import (
 	"hash/maphash"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,6 +93,9 @@ func (c *sessionCache) get(key string, now time.Time) *cacheEntry {
 // put remembers sess, opened from exactly key (stale: with a previous
 // secret). The caller must not change sess afterwards.
 func (c *sessionCache) put(key string, sess *session, stale bool) {
+	// A copy: the key is a substring of the request's Cookie header, which
+	// may hold much more than the session (and must not stay in memory).
+	key = strings.Clone(key)
 	e := &cacheEntry{
 		key: key, sess: sess, stale: stale, expires: sess.ExpiresAt,
 		size: int64(len(key)+2*len(sess.idPayload)+len(sess.rest)+len(sess.defaultScope)) + entryOverhead,
