@@ -339,7 +339,7 @@ func (m *M2M) fetch(ctx context.Context) (*m2mEntry, error) {
 		}
 	}
 	if len(missing) > 0 {
-		m.cfg.Logger.Warn("logto: Logto did not grant every requested scope: assign the app a machine-to-machine role with these permissions",
+		m.cfg.Logger.Warn("logto: Logto did not grant every requested scope: give the app a role (machine-to-machine, or in the organization) with these permissions",
 			"resource", m.cfg.Resource, "organization_id", m.cfg.OrganizationID, "missing", missing)
 	}
 	m.cfg.Logger.Debug("logto: M2M token issued", "resource", m.cfg.Resource, "organization_id", m.cfg.OrganizationID,
