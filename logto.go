@@ -23,6 +23,23 @@
 // options mirrors @logto/next's getLogtoContext. APIs that receive Logto
 // access tokens use a [ResourceServer].
 //
+// # Machine-to-machine
+//
+// A backend job or service that calls an API with its own identity, not a
+// user's, uses a Logto "Machine-to-machine" application and an [M2M]: the
+// OAuth 2.0 client credentials grant, a cached token renewed ahead of expiry
+// with one request for many concurrent callers, an [http.Client] that sends
+// it ([M2M.Client]) and an oauth2.TokenSource ([M2M.TokenSource]):
+//
+//	m2m, err := logto.NewM2M(logto.M2MConfig{
+//		Endpoint:  "https://your-tenant.logto.app",
+//		AppID:     os.Getenv("LOGTO_M2M_APP_ID"),
+//		AppSecret: os.Getenv("LOGTO_M2M_APP_SECRET"),
+//		Resource:  "https://api.example.com", // or logto.ManagementAPIResource(endpoint) with scope "all"
+//		Scopes:    []string{"read:items"},
+//	})
+//	resp, err := m2m.Client(nil).Get("https://api.example.com/items")
+//
 // # Sessions
 //
 // By default the whole session (ID token, refresh token, access tokens) lives

@@ -48,6 +48,20 @@ type App struct {
 	// with client_secret_basic (client_secret_post is accepted too, like
 	// Logto).
 	Public bool
+
+	// MachineToMachine marks a Logto "Machine-to-machine" app: it
+	// authenticates with its Secret, has no redirect URIs and may use only
+	// the client_credentials grant (see [DefaultM2MApp]).
+	MachineToMachine bool
+	// Roles are the global [Role]s assigned to a machine-to-machine app: its
+	// token for an API resource carries the requested scopes they grant.
+	Roles []string
+	// Organizations are the organizations a machine-to-machine app is
+	// associated with (organization tokens for others answer 403
+	// access_denied), and OrganizationRoles its roles there,
+	// "<orgId>:<roleName>" naming an [OrganizationRole].
+	Organizations     []string
+	OrganizationRoles []string
 }
 
 // User is a Logto user. Empty strings become JSON null claims, which Logto
@@ -120,6 +134,9 @@ func DefaultUser() User {
 func (a App) clone() App {
 	a.RedirectURIs = slices.Clone(a.RedirectURIs)
 	a.PostLogoutRedirectURIs = slices.Clone(a.PostLogoutRedirectURIs)
+	a.Roles = slices.Clone(a.Roles)
+	a.Organizations = slices.Clone(a.Organizations)
+	a.OrganizationRoles = slices.Clone(a.OrganizationRoles)
 	return a
 }
 

@@ -62,7 +62,8 @@
 // ({"code":"oidc.<error>","message":...,"error":...,"error_description":...}),
 // client authentication (client_secret_basic and client_secret_post for
 // Traditional apps, none plus PKCE for public apps), resource indicators,
-// role-based API resource scopes, organization tokens, the refresh-token
+// role-based API resource scopes, organization tokens, machine-to-machine
+// tokens (client credentials), the refresh-token
 // rotation policy with its 3-second reuse grace, and the two-step
 // end-session page.
 //
@@ -97,10 +98,21 @@
 //   - Organization roles are defined per Organization, not as tenant-wide
 //     templates. Membership is [User.Organizations] alone; an organization
 //     need not be configured (organization_data then shows its ID as name).
-//     There is no organization MFA requirement, just-in-time provisioning or
-//     machine-to-machine organization access.
-//   - There is no consent, MFA, third-party app, device flow, client
-//     credentials, token exchange or introspection.
+//     There is no organization MFA requirement or just-in-time provisioning.
+//   - Machine-to-machine apps ([App.MachineToMachine], [DefaultM2MApp]) get
+//     tokens with the client_credentials grant as in Logto: for one API
+//     resource, with the requested scopes their [App.Roles] grant (always
+//     the role model: an app without roles gets no scopes); for an
+//     organization they are associated with ([App.Organizations]), an
+//     organization token with the permissions of their
+//     [App.OrganizationRoles], or with a resource too an
+//     organization-scoped resource token; 403 access_denied for an
+//     organization they are not associated with. There is no default API
+//     resource, and another grant by such an app fails as a grant without
+//     a valid code or refresh token would (Logto says the grant type is not
+//     allowed).
+//   - There is no consent, MFA, third-party app, device flow, token
+//     exchange or introspection.
 //
 // # Misbehaving on purpose
 //

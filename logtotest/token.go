@@ -51,7 +51,9 @@ func (p *Provider) tokenGrant(r *http.Request, form url.Values) (map[string]any,
 		return p.codeGrant(app, form)
 	case "refresh_token":
 		return p.refreshGrant(app, form)
-	case "client_credentials", "urn:ietf:params:oauth:grant-type:device_code",
+	case "client_credentials":
+		return p.clientCredentialsGrant(app, form)
+	case "urn:ietf:params:oauth:grant-type:device_code",
 		"urn:ietf:params:oauth:grant-type:token-exchange":
 		return nil, invalidRequest("requested grant type is not allowed for this client")
 	default:

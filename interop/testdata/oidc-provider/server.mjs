@@ -30,6 +30,12 @@
 //   ROTATE_REFRESH_TOKEN      "always": rotate on every use, as Logto does for
 //                             public clients (and for confidential ones once
 //                             70 % of the TTL has passed, the default here)
+//   M2M_CLIENT_ID, M2M_CLIENT_SECRET
+//                             optional: a Logto "Machine-to-machine" client
+//                             (client_credentials only, client_secret_basic).
+//                             Its tokens for the API resource carry the
+//                             requested scopes among M2M_SCOPES, the scopes
+//                             its role would grant in Logto
 //
 // When listening it prints one line "READY <port>" on stdout.
 //
@@ -44,6 +50,9 @@ import Provider, { errors } from 'oidc-provider';
 const ACCOUNT_ID = 'interop-user';
 const RESOURCE = 'https://api.interop.test';
 const RESOURCE_SCOPES = ['read:interop'];
+// What the machine-to-machine client's role grants for RESOURCE (Logto's
+// getResourceServerInfo for an application: the scopes of its roles).
+const M2M_SCOPES = ['read:interop'];
 
 const env = (name) => {
   const v = process.env[name];
@@ -65,6 +74,18 @@ const client = {
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],
 };
+
+// A Logto "Machine-to-machine" application (getConstantClientMetadata):
+// client_credentials only, no redirect URIs, client_secret_basic.
+const m2mClient = process.env.M2M_CLIENT_ID ? {
+  client_id: process.env.M2M_CLIENT_ID,
+  client_secret: env('M2M_CLIENT_SECRET'),
+  application_type: 'web',
+  token_endpoint_auth_method: 'client_secret_basic',
+  grant_types: ['client_credentials'],
+  response_types: [],
+  redirect_uris: [],
+} : undefined;
 
 // Logto's default signing key: EC P-384 (ES384), kid = RFC 7638 thumbprint.
 function signingKey() {
@@ -170,7 +191,7 @@ function configuration() {
   return {
     adapter: SharedMemoryAdapter,
     // Copies: a Provider may keep and alter what it is given.
-    clients: [structuredClone(client)],
+    clients: [client, m2mClient].filter(Boolean).map((c) => structuredClone(c)),
     jwks: { keys: signingKeys.map((k) => ({ ...k })) },
     cookies: { keys: cookieKeys },
     claims,
@@ -201,12 +222,14 @@ function configuration() {
         // Never use a resource granted at authorization implicitly: the code
         // exchange without resource yields an opaque userinfo token.
         useGrantedResource: () => false,
-        getResourceServerInfo: (ctx, indicator) => {
+        getResourceServerInfo: (ctx, indicator, c) => {
           if (indicator !== RESOURCE) {
             throw new errors.InvalidTarget();
           }
           return {
-            scope: RESOURCE_SCOPES.join(' '),
+            // A machine-to-machine client gets what its role grants, as in
+            // Logto; users what the resource defines (the grant narrows it).
+            scope: (m2mClient && c?.clientId === m2mClient.client_id ? M2M_SCOPES : RESOURCE_SCOPES).join(' '),
             accessTokenTTL: 3600,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: 'ES384' } }, // header typ "at+jwt"
@@ -219,6 +242,7 @@ function configuration() {
     issueRefreshToken: async (ctx, c, code) => c.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     ttl: {
       AccessToken: (ctx, token) => token.resourceServer?.accessTokenTTL ?? 3600,
+      ClientCredentials: (ctx, token) => token.resourceServer?.accessTokenTTL ?? 600,
       AuthorizationCode: 60,
       IdToken: 3600,
       RefreshToken: 14 * 24 * 3600,
