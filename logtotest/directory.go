@@ -48,6 +48,11 @@ type App struct {
 	// with client_secret_basic (client_secret_post is accepted too, like
 	// Logto).
 	Public bool
+	// DeviceFlow marks a Native app created with the device flow on (Logto's
+	// isDeviceFlow, which cannot be switched later): a public client (it
+	// implies Public) that may use only the device_code and refresh_token
+	// grants. Its refresh tokens rotate on every use, each with a full TTL.
+	DeviceFlow bool
 }
 
 // User is a Logto user. Empty strings become JSON null claims, which Logto
@@ -118,6 +123,7 @@ func DefaultUser() User {
 }
 
 func (a App) clone() App {
+	a.Public = a.Public || a.DeviceFlow
 	a.RedirectURIs = slices.Clone(a.RedirectURIs)
 	a.PostLogoutRedirectURIs = slices.Clone(a.PostLogoutRedirectURIs)
 	return a
