@@ -75,8 +75,10 @@ type deviceCode struct {
 	expiresAt  time.Time
 	interval   time.Duration // grows by 5 s with each slow_down
 	lastPoll   time.Time
-	userID     string // set when approved
-	grantID    string
+	userID     string // set when approved, with sessionID and authTime
+	sessionID  string
+	authTime   time.Time
+	grantID    string // set when redeemed
 	denied     bool
 	consumed   bool
 }
@@ -156,25 +158,31 @@ func (p *Provider) pendingDeviceCodeLocked(userCode string) *deviceCode {
 	return dc
 }
 
-// approveDeviceLocked records the grant of an approved device code, with
-// the resource scopes the user holds.
+// approveDeviceLocked records that userID approved dc (in the provider
+// session sessionID, if any).
 func (p *Provider) approveDeviceLocked(dc *deviceCode, userID, sessionID string, now time.Time) {
-	user, _ := p.userLocked(userID)
-	authTime := now
+	dc.userID, dc.sessionID, dc.authTime = userID, sessionID, now
 	if s := p.sessions[sessionID]; s != nil {
-		authTime = s.authTime
+		dc.authTime = s.authTime
 	}
+}
+
+// deviceGrantLocked records the grant of a redeemed device code, with the
+// resource scopes the user holds. (Made at redemption, not approval: the
+// store's sweep keeps only grants that a code or token refers to.)
+func (p *Provider) deviceGrantLocked(dc *deviceCode, user User, now time.Time) *grant {
 	g := &grant{
-		id: randomToken(), clientID: dc.clientID, userID: userID, sessionID: sessionID,
+		id: randomToken(), clientID: dc.clientID, userID: user.ID, sessionID: dc.sessionID,
 		scopes:    append([]string(nil), dc.scopes...),
 		resources: p.grantResourcesLocked(user, dc.requested, dc.indicators),
-		nonce:     dc.nonce, authTime: authTime, expiresAt: now.Add(grantTTL),
+		nonce:     dc.nonce, authTime: dc.authTime, expiresAt: now.Add(grantTTL),
 	}
 	p.grants[g.id] = g
-	if s := p.sessions[sessionID]; s != nil {
+	if s := p.sessions[dc.sessionID]; s != nil {
 		s.grantIDs = append(s.grantIDs, g.id)
 	}
-	dc.userID, dc.grantID = userID, g.id
+	dc.grantID = g.id
+	return g
 }
 
 // serveDevice routes /oidc/device and /oidc/device/auth (rel is the path
@@ -337,14 +345,11 @@ func (p *Provider) deviceCodeGrant(app App, form url.Values) (map[string]any, *o
 		if dc.denied {
 			return nil, newError(http.StatusBadRequest, "access_denied", "End-User aborted interaction")
 		}
-		g := p.liveGrantLocked(dc.grantID, now)
-		if g == nil {
-			return nil, errInvalidGrant()
-		}
-		user, ok := p.userLocked(g.userID)
+		user, ok := p.userLocked(dc.userID)
 		if !ok {
 			return nil, errInvalidGrant()
 		}
+		g := p.deviceGrantLocked(dc, user, now)
 		is := &issue{app: app, user: user, grant: *g, scope: g.scopes}
 		if resource != "" {
 			scopes, ok := g.resources[resource]
