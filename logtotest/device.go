@@ -63,6 +63,7 @@ type deviceState struct {
 	byUser   map[string]string      // normalized user code -> device_code
 	byUID    map[string]string      // experience interaction uid -> device_code
 	interval time.Duration          // 0: no interval sent, no slow_down (Logto)
+	autoUser string                 // approves new codes at once when set
 }
 
 type deviceCode struct {
@@ -112,6 +113,15 @@ func (p *Provider) SetDevicePollInterval(d time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.devicesLocked().interval = d
+}
+
+// SetDeviceAutoApprove approves every new device authorization for userID
+// as soon as it is made, as if the user had entered the code at once (for
+// examples and tests that need no pending phase); "" turns it off.
+func (p *Provider) SetDeviceAutoApprove(userID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.devicesLocked().autoUser = userID
 }
 
 // ApproveDeviceCode approves the pending device authorization with
@@ -272,6 +282,9 @@ func (p *Provider) deviceAuthorization(r *http.Request, form url.Values) (map[st
 	dc.userCode = normalizeUserCode(display)
 	ds.codes[deviceCodeValue] = dc
 	ds.byUser[dc.userCode] = deviceCodeValue
+	if _, ok := p.userLocked(ds.autoUser); ok {
+		p.approveDeviceLocked(dc, ds.autoUser, "", now)
+	}
 	resp := map[string]any{
 		"device_code":               deviceCodeValue,
 		"user_code":                 display,

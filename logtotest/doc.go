@@ -38,6 +38,19 @@
 // and iss. The signed-in user is chosen with [Provider.SetSignInUser] or with
 // a login_hint equal to a user's phone, email or username.
 //
+// # Device flow
+//
+// An [App] with DeviceFlow (see [DefaultDeviceApp]) is a Native app with the
+// device flow on (RFC 8628): POST /oidc/device/auth starts a device
+// authorization, the user code page /oidc/device approves it for the
+// sign-in user (or through the [Experience], which signs the user in
+// first), and the token endpoint answers the device_code grant with
+// oidc-provider's authorization_pending, access_denied, expired_token and
+// invalid_grant. [Provider.ApproveDeviceCode], [Provider.DenyDeviceCode]
+// and [Provider.SetDeviceAutoApprove] stand in for the user;
+// [Provider.SetDevicePollInterval] adds an interval and slow_down, which
+// Logto never sends.
+//
 // # Simplifications
 //
 //   - Redirect URIs and post-logout redirect URIs match exactly; wildcards and
@@ -65,8 +78,10 @@
 //     need not be configured (organization_data then shows its ID as name).
 //     There is no organization MFA requirement, just-in-time provisioning or
 //     machine-to-machine organization access.
-//   - There is no consent, MFA, third-party app, device flow, client
-//     credentials, token exchange or introspection.
+//   - There is no consent, MFA, third-party app, client credentials, token
+//     exchange or introspection. The device flow's user code page has no
+//     confirmation step: a valid code is approved (or, with an Experience,
+//     signed in) at once.
 //
 // # Misbehaving on purpose
 //
