@@ -7,6 +7,11 @@
 //                         for login_hint=deny, answers access_denied (the
 //                         user cancelled)
 //
+// with, besides the confidential client, the public client interop-device-app:
+// a Logto "Native" application created with the device flow on, driven
+// through oidc-provider's own user code pages (/oidc/device: enter or
+// confirm the code, or abort).
+//
 // and, for the tests to drive and observe it:
 //
 //   POST /__test/rotate-keys   rotates the signing key as Logto does: a new
@@ -30,6 +35,7 @@
 //   ROTATE_REFRESH_TOKEN      "always": rotate on every use, as Logto does for
 //                             public clients (and for confidential ones once
 //                             70 % of the TTL has passed, the default here)
+//   DEVICE_CODE_TTL           lifetime of device codes in seconds (Logto: 600)
 //
 // When listening it prints one line "READY <port>" on stdout.
 //
@@ -64,6 +70,18 @@ const client = {
   token_endpoint_auth_method: 'client_secret_basic',
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],
+};
+
+// A Logto "Native" application created with the device flow on
+// (getConstantClientMetadata with isDeviceFlow): a public client allowed only
+// the device_code and refresh_token grants.
+const deviceClient = {
+  client_id: 'interop-device-app',
+  application_type: 'native',
+  token_endpoint_auth_method: 'none',
+  grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+  response_types: [],
+  redirect_uris: [],
 };
 
 // Logto's default signing key: EC P-384 (ES384), kid = RFC 7638 thumbprint.
@@ -105,7 +123,10 @@ const grantable = new Set([
 function load(key) {
   const entry = storage.get(key);
   if (!entry) return undefined;
-  if (entry.expiresAt <= Date.now()) {
+  // Logto's adapter returns expired instances too (oidc-provider checks
+  // expiry itself), so an expired device code answers expired_token rather
+  // than invalid_grant: keep device codes past their expiry.
+  if (entry.expiresAt <= Date.now() && !key.startsWith('DeviceCode:')) {
     storage.delete(key);
     return undefined;
   }
@@ -170,7 +191,7 @@ function configuration() {
   return {
     adapter: SharedMemoryAdapter,
     // Copies: a Provider may keep and alter what it is given.
-    clients: [structuredClone(client)],
+    clients: [structuredClone(client), structuredClone(deviceClient)],
     jwks: { keys: signingKeys.map((k) => ({ ...k })) },
     cookies: { keys: cookieKeys },
     claims,
@@ -194,6 +215,9 @@ function configuration() {
       clientCredentials: { enabled: true },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      // Logto enables it with oidc-provider's pages replaced by its own
+      // (packages/core/src/oidc/device-flow.ts); the defaults serve here.
+      deviceFlow: { enabled: true },
       resourceIndicators: {
         enabled: true,
         // No default API resource in this tenant.
@@ -225,6 +249,7 @@ function configuration() {
       Session: 14 * 24 * 3600,
       Interaction: 3600,
       Grant: 180 * 24 * 3600,
+      DeviceCode: Number(process.env.DEVICE_CODE_TTL || 600),
     },
     interactions: {
       url: (ctx, interaction) => `/interaction/${interaction.uid}`,
