@@ -23,7 +23,7 @@ import (
 // refresh_token grants. See README "Device sign-in (CLIs)".
 
 // ErrDeviceCodeExpired: the user did not approve a device sign-in before
-// its code expired (Logto's live 10 minutes), or Logto answered
+// its code expired (Logto's live for 10 minutes), or Logto answered
 // expired_token. Start a new sign-in. HTTP 401.
 var ErrDeviceCodeExpired = errors.New("logto: device code expired")
 
@@ -216,9 +216,13 @@ func (d *Device) Issuer() string { return d.issuer }
 // [*AuthorizationError] with Code "access_denied"); an expired code
 // matches [ErrDeviceCodeExpired]; a done ctx matches ctx's error
 // ([context.Canceled] or [context.DeadlineExceeded]); an error of prompt is
-// returned as is; anything else is a [*ProviderError] (an app that is not a
+// returned as is; a nil prompt matches [ErrInvalidConfig]; anything else is
+// a [*ProviderError] (an app that is not a
 // device-flow Native app gets Code "invalid_request").
 func (d *Device) SignIn(ctx context.Context, prompt func(DeviceCode) error) (*DeviceSession, error) {
+	if prompt == nil {
+		return nil, fmt.Errorf("%w: Device.SignIn needs a prompt to show the code", ErrInvalidConfig)
+	}
 	p, err := d.disc.get(ctx)
 	if err != nil {
 		return nil, d.ctxOr(ctx, err)
