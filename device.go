@@ -217,8 +217,8 @@ func (d *Device) Issuer() string { return d.issuer }
 // matches [ErrDeviceCodeExpired]; a done ctx matches ctx's error
 // ([context.Canceled] or [context.DeadlineExceeded]); an error of prompt is
 // returned as is; a nil prompt matches [ErrInvalidConfig]; anything else is
-// a [*ProviderError] (an app that is not a
-// device-flow Native app gets Code "invalid_request").
+// a [*ProviderError] (an app that is not a device-flow Native app gets Code
+// "invalid_request", a Traditional app's ID 401 "invalid_client").
 func (d *Device) SignIn(ctx context.Context, prompt func(DeviceCode) error) (*DeviceSession, error) {
 	if prompt == nil {
 		return nil, fmt.Errorf("%w: Device.SignIn needs a prompt to show the code", ErrInvalidConfig)
