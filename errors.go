@@ -247,6 +247,8 @@ func StatusCode(err error) int {
 	switch {
 	case err == nil:
 		return http.StatusOK
+	case errors.Is(err, ErrDeviceCodeExpired):
+		return http.StatusUnauthorized
 	case errors.Is(err, ErrInvalidCallback), errors.Is(err, ErrInvalidLogoutToken):
 		return http.StatusBadRequest
 	case errors.Is(err, ErrAuthorization), errors.Is(err, ErrNotAuthenticated), errors.Is(err, ErrInvalidToken), errors.Is(err, ErrNoRefreshToken):

@@ -30,13 +30,19 @@ type idTokenCheck struct {
 // *ProviderError with Stage "id_token" and a precise Reason, except a
 // failure to fetch the keys (Stage "jwks").
 func (c *Client) verifyIDToken(ctx context.Context, p *provider, raw string, check idTokenCheck) (*IDTokenClaims, error) {
+	return verifyIDToken(ctx, p, c.cfg.AppID, raw, check)
+}
+
+// verifyIDToken is [Client.verifyIDToken] for the app appID: the one set of
+// ID token rules of the web and device flows.
+func verifyIDToken(ctx context.Context, p *provider, appID, raw string, check idTokenCheck) (*IDTokenClaims, error) {
 	fail := func(reason Reason, err error) error {
 		return &ProviderError{Stage: "id_token", Reason: reason, Err: err}
 	}
 	rules := jwt.Rules{
-		Audience:        c.cfg.AppID,
+		Audience:        appID,
 		SingleAudience:  true,
-		AuthorizedParty: c.cfg.AppID,
+		AuthorizedParty: appID,
 		RequireSubject:  true,
 		RequireExpiry:   true,
 		RequireIssued:   true,

@@ -71,6 +71,7 @@
 //	ErrAuthorization            401  Logto answered with an OAuth error (e.g. access_denied)
 //	ErrNotAuthenticated         401  no usable session (or Logto ended it)
 //	ErrNoRefreshToken           401  no refresh token to get access tokens with
+//	ErrDeviceCodeExpired        401  a device sign-in's code expired before the user approved it
 //	ErrInvalidToken             401  a ResourceServer rejected the access token
 //	ErrCSRF                     403  cross-origin sign-out
 //	ErrAccessDenied             403  Logto refused an organization token
@@ -81,6 +82,14 @@
 //	ErrProviderUnavailable      503  Logto unreachable
 //	ErrSessionStoreUnavailable  503  the session store cannot be read
 //	ErrProviderTimeout          504  Logto too slow
+//
+// # Device sign-in
+//
+// Command-line tools sign users in with [NewDevice] (RFC 8628, a Native app
+// created with the device flow on): [Device.SignIn] shows a code and a link
+// and polls until the user approved; the [DeviceSession] it returns gets
+// access tokens like a web session and is sealed into a file with
+// [DeviceSession.Seal]. README: https://github.com/logto-go/logto#device-sign-in-clis
 //
 // # Testing
 //

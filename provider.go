@@ -32,6 +32,8 @@ type provider struct {
 	// verifier checks every JWT from this provider: ID, access and logout
 	// tokens, with one key set and its refetch policy.
 	verifier *jwt.Verifier
+	// deviceAuthorizationEndpoint is RFC 8628's, "" when not advertised.
+	deviceAuthorizationEndpoint string
 }
 
 // discoveryMeta holds the discovery fields go-oidc does not expose.
@@ -41,6 +43,7 @@ type discoveryMeta struct {
 	IssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	IDTokenAlgs           []string `json:"id_token_signing_alg_values_supported"`
 	JWKSURI               string   `json:"jwks_uri"`
+	DeviceAuthorization   string   `json:"device_authorization_endpoint"`
 }
 
 const (
@@ -135,12 +138,13 @@ func (d *discoverer) discover(ctx context.Context) (*provider, error) {
 		jwksURI:               meta.JWKSURI,
 		issParameterSupported: meta.IssParameterSupported,
 	}
+	p.deviceAuthorizationEndpoint = meta.DeviceAuthorization
 	for name, u := range map[string]string{"authorization_endpoint": p.authorizationEndpoint, "token_endpoint": p.tokenEndpoint, "jwks_uri": p.jwksURI} {
 		if err := d.checkEndpointURL(u); err != nil {
 			return nil, &ProviderError{Stage: "discovery", Reason: ReasonDiscovery, Err: fmt.Errorf("%s: %v", name, err)}
 		}
 	}
-	for name, u := range map[string]*string{"end_session_endpoint": &p.endSessionEndpoint, "revocation_endpoint": &p.revocationEndpoint, "userinfo_endpoint": &p.userinfoEndpoint} {
+	for name, u := range map[string]*string{"end_session_endpoint": &p.endSessionEndpoint, "revocation_endpoint": &p.revocationEndpoint, "userinfo_endpoint": &p.userinfoEndpoint, "device_authorization_endpoint": &p.deviceAuthorizationEndpoint} {
 		if *u != "" && d.checkEndpointURL(*u) != nil {
 			d.logger.Warn("logto: ignoring unusable endpoint from discovery", "endpoint", name)
 			*u = ""

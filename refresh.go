@@ -174,11 +174,17 @@ func endsSession(err error) bool {
 // token, verified to continue the same authentication. On error nothing of
 // the response is stored.
 func (c *Client) applyRefresh(ctx context.Context, p *provider, sess *session, key string, tr *tokenResponse) error {
+	return applyRefresh(ctx, p, c.cfg.AppID, sess, key, tr)
+}
+
+// applyRefresh is [Client.applyRefresh] for the app appID: web and device
+// sessions take a refresh result the same way.
+func applyRefresh(ctx context.Context, p *provider, appID string, sess *session, key string, tr *tokenResponse) error {
 	if tr.IDToken != "" {
 		old := sess.identity()
 		// Logto repeats the original nonce in refreshed ID tokens; a nonce,
 		// when present, must be that one (checked with the other 12.2 rules).
-		claims, err := c.verifyIDToken(ctx, p, tr.IDToken, idTokenCheck{accessToken: tr.AccessToken, previous: &old})
+		claims, err := verifyIDToken(ctx, p, appID, tr.IDToken, idTokenCheck{accessToken: tr.AccessToken, previous: &old})
 		if err != nil {
 			return err
 		}

@@ -300,6 +300,11 @@ func (p *Provider) handleResume(w http.ResponseWriter, r *http.Request, uid stri
 		writeError(w, e)
 		return
 	}
+	if respond := p.resumeDeviceLocked(uid, req, now); respond != nil {
+		p.mu.Unlock()
+		respond(w)
+		return
+	}
 	if _, ok := p.userLocked(req.userID); !ok {
 		p.mu.Unlock()
 		q := p.callbackParams("error", "access_denied", req.state)

@@ -62,6 +62,12 @@ type App struct {
 	// "<orgId>:<roleName>" naming an [OrganizationRole].
 	Organizations     []string
 	OrganizationRoles []string
+
+	// DeviceFlow marks a Native app created with the device flow on (Logto's
+	// isDeviceFlow, which cannot be switched later): a public client (it
+	// implies Public) that may use only the device_code and refresh_token
+	// grants. Its refresh tokens rotate on every use, each with a full TTL.
+	DeviceFlow bool
 }
 
 // User is a Logto user. Empty strings become JSON null claims, which Logto
@@ -132,6 +138,7 @@ func DefaultUser() User {
 }
 
 func (a App) clone() App {
+	a.Public = a.Public || a.DeviceFlow
 	a.RedirectURIs = slices.Clone(a.RedirectURIs)
 	a.PostLogoutRedirectURIs = slices.Clone(a.PostLogoutRedirectURIs)
 	a.Roles = slices.Clone(a.Roles)

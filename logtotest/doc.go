@@ -73,6 +73,19 @@
 // a login_hint equal to a user's phone, email or username, or per browser
 // with the [SignInUserHeader] that [AsUser] sends.
 //
+// # Device flow
+//
+// An [App] with DeviceFlow (see [DefaultDeviceApp]) is a Native app with the
+// device flow on (RFC 8628): POST /oidc/device/auth starts a device
+// authorization, the user code page /oidc/device approves it for the
+// sign-in user (or through the [Experience], which signs the user in
+// first), and the token endpoint answers the device_code grant with
+// oidc-provider's authorization_pending, access_denied, expired_token and
+// invalid_grant. [Provider.ApproveDeviceCode], [Provider.DenyDeviceCode]
+// and [Provider.SetDeviceAutoApprove] stand in for the user;
+// [Provider.SetDevicePollInterval] adds an interval and slow_down, which
+// Logto never sends.
+//
 // # Simplifications
 //
 //   - Redirect URIs and post-logout redirect URIs match exactly; wildcards and
@@ -111,8 +124,10 @@
 //     resource, and another grant by such an app fails as a grant without
 //     a valid code or refresh token would (Logto says the grant type is not
 //     allowed).
-//   - There is no consent, MFA, third-party app, device flow, token
-//     exchange or introspection.
+//   - There is no consent, MFA, third-party app, token exchange or
+//     introspection. The device flow's user code page has no confirmation
+//     step: a valid code is approved (or, with an Experience, signed in) at
+//     once.
 //
 // # Misbehaving on purpose
 //

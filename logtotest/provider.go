@@ -74,6 +74,7 @@ type Provider struct {
 	requests   []Request
 	experience Experience
 	store
+	device deviceState // device.go
 }
 
 var _ http.Handler = (*Provider)(nil)
@@ -274,6 +275,8 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.handleEndSessionConfirm(w, r, form)
 	case get && rel == "/session/end/success":
 		p.handleEndSessionSuccess(w, r)
+	case rel == "/device" || rel == "/device/auth":
+		p.serveDevice(w, r, rel, form)
 	default:
 		p.notFound(w, r, "/oidc"+rel)
 	}

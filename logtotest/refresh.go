@@ -112,7 +112,7 @@ func (p *Provider) refreshGrant(app App, form url.Values) (map[string]any, *oidc
 			}
 			next := &refreshToken{grantID: g.id, clientID: app.ID, issuedAt: now, expiresAt: rt.expiresAt,
 				rotations: rt.rotations + 1}
-			if !app.Public {
+			if !app.Public || app.DeviceFlow { // SPAs keep the first token's expiry
 				next.expiresAt = now.Add(refreshTokenTTL)
 			}
 			is.refresh = randomToken()

@@ -48,13 +48,17 @@ func (p *Provider) tokenGrant(r *http.Request, form url.Values) (map[string]any,
 	case "":
 		return nil, missingParam("grant_type")
 	case "authorization_code":
+		if app.DeviceFlow { // device_code and refresh_token only
+			return nil, invalidRequest("requested grant type is not allowed for this client")
+		}
 		return p.codeGrant(app, form)
 	case "refresh_token":
 		return p.refreshGrant(app, form)
 	case "client_credentials":
 		return p.clientCredentialsGrant(app, form)
-	case "urn:ietf:params:oauth:grant-type:device_code",
-		"urn:ietf:params:oauth:grant-type:token-exchange":
+	case deviceGrantType:
+		return p.deviceCodeGrant(app, form)
+	case "urn:ietf:params:oauth:grant-type:token-exchange":
 		return nil, invalidRequest("requested grant type is not allowed for this client")
 	default:
 		return nil, newError(http.StatusBadRequest, "unsupported_grant_type", "unsupported grant_type requested")

@@ -7,6 +7,11 @@
 //                         for login_hint=deny, answers access_denied (the
 //                         user cancelled)
 //
+// with, besides the confidential client, the public client interop-device-app:
+// a Logto "Native" application created with the device flow on, driven
+// through oidc-provider's own user code pages (/oidc/device: enter or
+// confirm the code, or abort).
+//
 // and, for the tests to drive and observe it:
 //
 //   POST /__test/rotate-keys   rotates the signing key as Logto does: a new
@@ -36,6 +41,7 @@
 //                             Its tokens for the API resource carry the
 //                             requested scopes among M2M_SCOPES, the scopes
 //                             its role would grant in Logto
+//   DEVICE_CODE_TTL           lifetime of device codes in seconds (Logto: 600)
 //
 // When listening it prints one line "READY <port>" on stdout.
 //
@@ -87,6 +93,18 @@ const m2mClient = process.env.M2M_CLIENT_ID ? {
   redirect_uris: [],
 } : undefined;
 
+// A Logto "Native" application created with the device flow on
+// (getConstantClientMetadata with isDeviceFlow): a public client allowed only
+// the device_code and refresh_token grants.
+const deviceClient = {
+  client_id: 'interop-device-app',
+  application_type: 'native',
+  token_endpoint_auth_method: 'none',
+  grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+  response_types: [],
+  redirect_uris: [],
+};
+
 // Logto's default signing key: EC P-384 (ES384), kid = RFC 7638 thumbprint.
 function signingKey() {
   const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' });
@@ -126,7 +144,10 @@ const grantable = new Set([
 function load(key) {
   const entry = storage.get(key);
   if (!entry) return undefined;
-  if (entry.expiresAt <= Date.now()) {
+  // Logto's adapter returns expired instances too (oidc-provider checks
+  // expiry itself), so an expired device code answers expired_token rather
+  // than invalid_grant: keep device codes past their expiry.
+  if (entry.expiresAt <= Date.now() && !key.startsWith('DeviceCode:')) {
     storage.delete(key);
     return undefined;
   }
@@ -191,7 +212,7 @@ function configuration() {
   return {
     adapter: SharedMemoryAdapter,
     // Copies: a Provider may keep and alter what it is given.
-    clients: [client, m2mClient].filter(Boolean).map((c) => structuredClone(c)),
+    clients: [client, m2mClient, deviceClient].filter(Boolean).map((c) => structuredClone(c)),
     jwks: { keys: signingKeys.map((k) => ({ ...k })) },
     cookies: { keys: cookieKeys },
     claims,
@@ -215,6 +236,9 @@ function configuration() {
       clientCredentials: { enabled: true },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      // Logto enables it with oidc-provider's pages replaced by its own
+      // (packages/core/src/oidc/device-flow.ts); the defaults serve here.
+      deviceFlow: { enabled: true },
       resourceIndicators: {
         enabled: true,
         // No default API resource in this tenant.
@@ -249,6 +273,7 @@ function configuration() {
       Session: 14 * 24 * 3600,
       Interaction: 3600,
       Grant: 180 * 24 * 3600,
+      DeviceCode: Number(process.env.DEVICE_CODE_TTL || 600),
     },
     interactions: {
       url: (ctx, interaction) => `/interaction/${interaction.uid}`,
