@@ -121,8 +121,9 @@ func (k *KeySet) Keys(ctx context.Context, kid, alg string, trusted bool) ([]jos
 	stale := fetched && now.Sub(k.fetchedAt) >= k.maxAge()
 	k.mu.Unlock()
 
-	justFetched := false
+	justFetched, charged := false, false
 	if !fetched || stale {
+		charged = k.startFetch(trusted, now)
 		fresh, err := k.fetchShared(ctx, gen)
 		switch {
 		case err == nil:
@@ -138,11 +139,14 @@ func (k *KeySet) Keys(ctx context.Context, kid, alg string, trusted bool) ([]jos
 		}
 	}
 	if c := candidates(keys, kid, alg); len(c) > 0 {
+		if charged {
+			k.refund(trusted)
+		}
 		return c, nil
 	}
 	if justFetched {
 		// The set is as fresh as it gets: this fetch was wasted.
-		k.wasted(kid, trusted, now, false)
+		k.wasted(kid, trusted, now, charged)
 		return nil, ErrUnknownKey
 	}
 	found, starter, ok := k.mayRefetch(kid, alg, trusted, now)
@@ -164,6 +168,24 @@ func (k *KeySet) Keys(ctx context.Context, kid, alg string, trusted bool) ([]jos
 	}
 	k.wasted(kid, trusted, now, true) // paid by the starter
 	return nil, ErrUnknownKey
+}
+
+// startFetch marks the first or a scheduled fetch as started by this
+// request, charging it to the budget (refunded when the request's kid is
+// found) so that requests arriving after a wasted first fetch do not fetch
+// again; a request that joins a fetch in flight is not charged.
+func (k *KeySet) startFetch(trusted bool, now time.Time) (charged bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.fetching {
+		return false
+	}
+	k.fetching = true
+	if b := k.bucket(trusted, now); b.tokens >= 1 {
+		b.tokens--
+		return true
+	}
+	return false
 }
 
 // mayRefetch reports whether a token with an unknown kid may refetch the
