@@ -54,8 +54,14 @@ type Browser struct {
 // test with t.Fatalf.
 func NewBrowser(t TestingT) *Browser {
 	jar, _ := cookiejar.New(nil) // never fails without options
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	cleanup(t, tr.CloseIdleConnections)
+	// A transport of its own: httptest.Server.Close closes the idle
+	// connections of http.DefaultTransport, failing requests in flight.
+	var tr http.RoundTripper = http.DefaultTransport
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		own := dt.Clone()
+		cleanup(t, own.CloseIdleConnections)
+		tr = own
+	}
 	return &Browser{t: t, Client: &http.Client{
 		Jar:           jar,
 		Transport:     tr,

@@ -3,6 +3,7 @@ package testkit
 
 import (
 	"bytes"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -80,4 +81,24 @@ func (e *Errors) Last() error {
 		return nil
 	}
 	return e.errs[len(e.errs)-1]
+}
+
+// IsolateDefaultTransport makes http.DefaultTransport a transport that
+// httptest.Server.Close cannot reach. Close closes the idle connections of
+// http.DefaultTransport, which fails requests that parallel tests have in
+// flight on it ("http: CloseIdleConnections called"); test packages call this
+// from an init function.
+func IsolateDefaultTransport() {
+	if _, ok := http.DefaultTransport.(isolatedTransport); ok {
+		return
+	}
+	http.DefaultTransport = isolatedTransport{http.DefaultTransport.(*http.Transport).Clone()}
+}
+
+// isolatedTransport has no CloseIdleConnections method, so httptest leaves
+// it alone.
+type isolatedTransport struct{ t *http.Transport }
+
+func (i isolatedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return i.t.RoundTrip(r)
 }
