@@ -123,9 +123,11 @@ func (c *Client) GetContext(w http.ResponseWriter, r *http.Request, opts ...Cont
 		}
 	}
 	if !o.callsProvider() {
-		if _, shared := requestSessionOf(r); !shared {
+		rs, shared := requestSessionOf(r)
+		if !shared || rs.c != c {
 			return c.readContext(w, r)
 		}
+		return c.readSharedContext(w, r, rs)
 	}
 	var lc Context
 	err := c.withSession(w, r, func(rs *requestSession) error {
@@ -170,6 +172,22 @@ func (c *Client) readContext(w http.ResponseWriter, r *http.Request) (Context, e
 		return lc, err
 	}
 	return lc, local.loadErr
+}
+
+// readSharedContext is readContext on the session Middleware shares (no
+// closure, nothing on the heap: this runs on every page behind Middleware).
+func (c *Client) readSharedContext(w http.ResponseWriter, r *http.Request, rs *requestSession) (Context, error) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.load(r)
+	var lc Context
+	if rs.sess != nil {
+		lc = c.contextFromSession(rs.sess)
+	}
+	if rs.committed { // too late for the writer: say so now
+		_ = rs.commit(w, r)
+	}
+	return lc, rs.loadErr
 }
 
 // contextWithTokens fills lc from sess and what o asks of Logto (renewal,
