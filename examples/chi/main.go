@@ -38,13 +38,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/logto-go/logto"
 	"github.com/logto-go/logto/examples/internal/serve"
@@ -156,31 +154,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		handlers[demoProviderURL] = p
 		fmt.Fprintf(stdout, "LOGTO_ENDPOINT is not set: a test provider (logtotest) runs at %s and signs in %s without asking.\n", demoProviderURL, logtotest.DefaultUserID)
 	}
-	var servers []*http.Server
-	errc := make(chan error, len(handlers))
-	for publicURL, h := range handlers {
-		addr, err := serve.ListenAddr(publicURL)
-		if err != nil {
-			return err
-		}
-		l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
-		if err != nil {
-			return err // main exits, which stops the servers started so far
-		}
-		srv := serve.NewServer(h, logger)
-		servers = append(servers, srv)
-		go func() { errc <- srv.Serve(l) }()
-	}
-	fmt.Fprintf(stdout, "Open %s (API: %s/api/messages, resource %s)\n", s.Config.BaseURL, strings.TrimRight(s.Config.BaseURL, "/"), s.APIResource)
-
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	for _, srv := range servers {
-		_ = srv.Shutdown(sctx)
-	}
-	return err
+	return serve.All(ctx, handlers, logger, func() {
+		fmt.Fprintf(stdout, "Open %s (API: %s/api/messages, resource %s)\n", s.Config.BaseURL, strings.TrimRight(s.Config.BaseURL, "/"), s.APIResource)
+	})
 }

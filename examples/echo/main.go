@@ -35,17 +35,14 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/logto-go/logto"
 	"github.com/logto-go/logto/examples/internal/serve"
@@ -126,44 +123,5 @@ func run(ctx context.Context, env func(string) string, stdout io.Writer) error {
 		handlers[demoProviderURL] = p
 		fmt.Fprintf(stdout, "LOGTO_ENDPOINT is not set: a logtotest provider at %s signs in user %s without asking.\n", demoProviderURL, logtotest.DefaultUserID)
 	}
-	return serveAll(ctx, handlers, logger, func() { fmt.Fprintf(stdout, "Open %s\n", cfg.BaseURL) })
-}
-
-// serveAll serves each handler on its URL's port until ctx is done or one
-// server fails, then shuts them all down.
-func serveAll(ctx context.Context, handlers map[string]http.Handler, logger *slog.Logger, ready func()) error {
-	listeners := map[net.Listener]http.Handler{}
-	for rawURL, h := range handlers {
-		addr, err := serve.ListenAddr(rawURL)
-		if err == nil {
-			var l net.Listener
-			if l, err = (&net.ListenConfig{}).Listen(ctx, "tcp", addr); err == nil {
-				listeners[l] = h
-				continue
-			}
-		}
-		for l := range listeners {
-			l.Close()
-		}
-		return err
-	}
-	errc := make(chan error, len(listeners))
-	var servers []*http.Server
-	for l, h := range listeners {
-		srv := serve.NewServer(h, logger)
-		servers = append(servers, srv)
-		go func() { errc <- srv.Serve(l) }()
-	}
-	ready()
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	for _, srv := range servers {
-		err = errors.Join(err, srv.Shutdown(sctx))
-	}
-	return err
+	return serve.All(ctx, handlers, logger, func() { fmt.Fprintf(stdout, "Open %s\n", cfg.BaseURL) })
 }

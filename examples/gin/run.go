@@ -8,12 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -27,7 +25,6 @@ const (
 	// demoProviderURL is where the in-process logtotest provider runs when
 	// LOGTO_ENDPOINT is unset.
 	demoProviderURL = "http://localhost:3001"
-	shutdownTimeout = 10 * time.Second
 )
 
 // settings is what the environment says.
@@ -119,38 +116,5 @@ func run(ctx context.Context, env func(string) string, stdout io.Writer) error {
 			s.Config.Endpoint, logtotest.DefaultUserID)
 	}
 	fmt.Fprintf(stdout, "Open %s/ (API: GET %s/api/messages with a token for %s)\n", s.Config.BaseURL, s.Config.BaseURL, s.API)
-	return serveAll(ctx, handlers, logger)
-}
-
-// serveAll serves each handler on its URL's port until ctx is done or one
-// server fails, then shuts them all down.
-func serveAll(ctx context.Context, handlers map[string]http.Handler, logger *slog.Logger) (err error) {
-	errc := make(chan error, len(handlers))
-	var servers []*http.Server
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-		defer cancel()
-		for _, srv := range servers {
-			err = errors.Join(err, srv.Shutdown(sctx))
-		}
-	}()
-	for rawURL, h := range handlers {
-		addr, err := serve.ListenAddr(rawURL)
-		if err != nil {
-			return err
-		}
-		l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
-		if err != nil {
-			return fmt.Errorf("%s: %w", rawURL, err)
-		}
-		srv := serve.NewServer(h, logger)
-		servers = append(servers, srv)
-		go func() { errc <- srv.Serve(l) }()
-	}
-	select {
-	case <-ctx.Done():
-		return nil
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	}
+	return serve.All(ctx, handlers, logger, nil)
 }
