@@ -273,6 +273,17 @@ func (c *fileConfig) validate() error {
 	fail := func(entry, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", entry, fmt.Sprintf(format, args...)))
 	}
+	// declare checks that an entry's key field is set and not declared
+	// before, and records it in seen.
+	declare := func(seen map[string]bool, entry, field, v string) {
+		switch {
+		case v == "":
+			fail(entry, "%s is required", field)
+		case seen[v]:
+			fail(entry, "%s declared twice", field)
+		}
+		seen[v] = true
+	}
 
 	resources := map[string][]string{}
 	for i, r := range c.Resources {
@@ -306,35 +317,19 @@ func (c *fileConfig) validate() error {
 	roles := map[string]bool{}
 	for i, r := range c.Roles {
 		e := label("roles", i, r.Name)
-		switch {
-		case r.Name == "":
-			fail(e, "name is required")
-		case roles[r.Name]:
-			fail(e, "name declared twice")
-		}
-		roles[r.Name] = true
+		declare(roles, e, "name", r.Name)
 		checkScopes(e+": scopes", r.Scopes)
 	}
 
 	orgRoles := map[string]map[string]bool{} // organization ID -> role names
+	orgs := map[string]bool{}
 	for i, o := range c.Organizations {
 		e := label("organizations", i, o.ID)
-		switch {
-		case o.ID == "":
-			fail(e, "id is required")
-		case orgRoles[o.ID] != nil:
-			fail(e, "id declared twice")
-		}
+		declare(orgs, e, "id", o.ID)
 		names := map[string]bool{}
 		for j, r := range o.Roles {
 			re := e + ": " + label("roles", j, r.Name)
-			switch {
-			case r.Name == "":
-				fail(re, "name is required")
-			case names[r.Name]:
-				fail(re, "name declared twice")
-			}
-			names[r.Name] = true
+			declare(names, re, "name", r.Name)
 			checkNames(re+": scopes", r.Scopes, fail)
 			checkScopes(re+": resourceScopes", r.ResourceScopes)
 		}
@@ -344,13 +339,7 @@ func (c *fileConfig) validate() error {
 	apps := map[string]bool{}
 	for i, a := range c.Apps {
 		e := label("apps", i, a.ID)
-		switch {
-		case a.ID == "":
-			fail(e, "id is required")
-		case apps[a.ID]:
-			fail(e, "id declared twice")
-		}
-		apps[a.ID] = true
+		declare(apps, e, "id", a.ID)
 		if a.Secret == "" && !a.Public {
 			fail(e, `secret is required (or "public": true)`)
 		}
@@ -364,13 +353,7 @@ func (c *fileConfig) validate() error {
 	ids, phones, usernames, emails := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for i, u := range c.Users {
 		e := label("users", i, u.ID)
-		switch {
-		case u.ID == "":
-			fail(e, "id is required")
-		case ids[u.ID]:
-			fail(e, "id declared twice")
-		}
-		ids[u.ID] = true
+		declare(ids, e, "id", u.ID)
 		if u.Phone != "" && !validPhone(u.Phone) {
 			fail(e, "phone must be 6 to 15 digits with the country code, without '+' or spaces (as Logto stores it)")
 		}
