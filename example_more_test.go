@@ -229,3 +229,36 @@ func ExampleWriteJSONError() {
 	// Output:
 	// 403 application/json {"error":"insufficient_scope","error_description":"the token lacks read:items"}
 }
+
+// ExampleClient_RequireAuth protects a page: a signed-out browser is sent
+// to sign-in and comes back to the page afterwards; a signed-in one sees it.
+func ExampleClient_RequireAuth() {
+	client, _, stop := exampleSetup()
+	defer stop()
+
+	account := client.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "Hello,", logto.FromContext(r.Context()).Claims.DisplayName())
+	}))
+	page := func(r *http.Request) *http.Request { r.Header.Set("Accept", "text/html"); return r }
+
+	w := httptest.NewRecorder()
+	account.ServeHTTP(w, page(httptest.NewRequest("GET", "https://app.example.com/account", nil)))
+	fmt.Println(w.Code, w.Header().Get("Location"))
+
+	w = httptest.NewRecorder()
+	account.ServeHTTP(w, page(requestWithCookies("GET", "https://app.example.com/account", signInExample(client))))
+	fmt.Print(w.Code, " ", w.Body.String())
+	// Output:
+	// 303 /sign-in?returnTo=%2Faccount
+	// 200 Hello, Probe User
+}
+
+// ExampleNewContext puts a Context in a request's context, for a test of a
+// handler that reads FromContext, without signing in.
+func ExampleNewContext() {
+	r := httptest.NewRequest("GET", "/", nil)
+	lc := logto.Context{IsAuthenticated: true, Claims: logto.IDTokenClaims{Sub: "u1", Name: "Ada"}}
+	r = r.WithContext(logto.NewContext(r.Context(), lc))
+	fmt.Println(logto.FromContext(r.Context()).Claims.DisplayName())
+	// Output: Ada
+}
