@@ -179,21 +179,5 @@ func (p *Provider) appOrgScopesLocked(app App, orgID string) []string {
 // ("<orgID>:<role>" in App.OrganizationRoles); none when the app is not
 // associated with the organization.
 func (p *Provider) appOrgRolesLocked(app App, orgID string) []OrganizationRole {
-	org, ok := p.orgs[orgID]
-	if !ok || !contains(app.Organizations, orgID) {
-		return nil
-	}
-	var out []OrganizationRole
-	for _, entry := range app.OrganizationRoles {
-		id, name, ok := strings.Cut(entry, ":")
-		if !ok || id != orgID {
-			continue
-		}
-		for _, r := range org.Roles {
-			if r.Name == name {
-				out = append(out, r)
-			}
-		}
-	}
-	return out
+	return p.orgRolesLocked(app.Organizations, app.OrganizationRoles, orgID)
 }

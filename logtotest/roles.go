@@ -122,15 +122,19 @@ func union(a, b []string) []string {
 // userOrgRolesLocked returns the configured roles u holds in orgID; none
 // when u is not a member.
 func (p *Provider) userOrgRolesLocked(u User, orgID string) []OrganizationRole {
-	if !contains(u.Organizations, orgID) {
-		return nil
-	}
+	return p.orgRolesLocked(u.Organizations, u.OrganizationRoles, orgID)
+}
+
+// orgRolesLocked returns the configured roles of orgID that entries
+// ("<orgID>:<role>") name, for a member of memberships (a user or a
+// machine-to-machine app); none for a non-member.
+func (p *Provider) orgRolesLocked(memberships, entries []string, orgID string) []OrganizationRole {
 	org, ok := p.orgs[orgID]
-	if !ok {
+	if !ok || !contains(memberships, orgID) {
 		return nil
 	}
 	var out []OrganizationRole
-	for _, entry := range u.OrganizationRoles {
+	for _, entry := range entries {
 		id, name, ok := strings.Cut(entry, ":")
 		if !ok || id != orgID {
 			continue
