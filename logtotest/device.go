@@ -362,27 +362,7 @@ func (p *Provider) deviceCodeGrant(app App, form url.Values) (map[string]any, *o
 		if !ok {
 			return nil, errInvalidGrant()
 		}
-		g := p.deviceGrantLocked(dc, user, now)
-		is := &issue{app: app, user: user, grant: *g, scope: g.scopes}
-		if resource != "" {
-			scopes, ok := g.resources[resource]
-			if !ok {
-				return nil, errInvalidTarget()
-			}
-			is.jwtAudience, is.jwtScopes, is.scope = resource, scopes, scopes
-		} else {
-			is.opaque = p.newAccessTokenLocked(g, g.scopes, now)
-		}
-		if contains(g.scopes, scopeOpenID) {
-			is.idScopes = g.scopes
-		}
-		if g.offline() {
-			is.refresh = randomToken()
-			p.refreshTokens[is.refresh] = &refreshToken{
-				grantID: g.id, clientID: app.ID, issuedAt: now, expiresAt: now.Add(refreshTokenTTL),
-			}
-		}
-		return is, nil
+		return p.redeemGrantLocked(app, user, p.deviceGrantLocked(dc, user, now), resource, now)
 	}()
 	key := p.keys[0]
 	p.mu.Unlock()

@@ -110,30 +110,7 @@ func (p *Provider) codeGrant(app App, form url.Values) (map[string]any, *oidcErr
 		if !ok {
 			return nil, errInvalidGrant()
 		}
-		is := &issue{app: app, user: user, grant: *g}
-		if resource != "" {
-			scopes, ok := g.resources[resource]
-			if !ok {
-				return nil, errInvalidTarget()
-			}
-			is.jwtAudience, is.jwtScopes = resource, scopes
-		} else {
-			is.opaque = p.newAccessTokenLocked(g, g.scopes, now)
-		}
-		if contains(g.scopes, scopeOpenID) {
-			is.idScopes = g.scopes
-		}
-		if g.offline() {
-			is.refresh = randomToken()
-			p.refreshTokens[is.refresh] = &refreshToken{
-				grantID: g.id, clientID: app.ID, issuedAt: now, expiresAt: now.Add(refreshTokenTTL),
-			}
-		}
-		is.scope = g.scopes
-		if is.jwtAudience != "" {
-			is.scope = is.jwtScopes
-		}
-		return is, nil
+		return p.redeemGrantLocked(app, user, g, resource, now)
 	}()
 	key := p.keys[0]
 	p.mu.Unlock()
@@ -141,6 +118,32 @@ func (p *Provider) codeGrant(app App, form url.Values) (map[string]any, *oidcErr
 		return nil, e
 	}
 	return p.mint(is, key, now)
+}
+
+// redeemGrantLocked is what redeeming a grant issues (an authorization code
+// or a device code): an access token (a JWT for resource, else opaque for
+// userinfo), an ID token with openid, a refresh token with offline_access.
+func (p *Provider) redeemGrantLocked(app App, user User, g *grant, resource string, now time.Time) (*issue, *oidcError) {
+	is := &issue{app: app, user: user, grant: *g, scope: g.scopes}
+	if resource != "" {
+		scopes, ok := g.resources[resource]
+		if !ok {
+			return nil, errInvalidTarget()
+		}
+		is.jwtAudience, is.jwtScopes, is.scope = resource, scopes, scopes
+	} else {
+		is.opaque = p.newAccessTokenLocked(g, g.scopes, now)
+	}
+	if contains(g.scopes, scopeOpenID) {
+		is.idScopes = g.scopes
+	}
+	if g.offline() {
+		is.refresh = randomToken()
+		p.refreshTokens[is.refresh] = &refreshToken{
+			grantID: g.id, clientID: app.ID, issuedAt: now, expiresAt: now.Add(refreshTokenTTL),
+		}
+	}
+	return is, nil
 }
 
 // pkceMatches checks code_verifier against a stored S256 challenge. With
