@@ -275,12 +275,9 @@ func (c Config) validate() (*settings, error) {
 		return nil, &ConfigError{"AppSecret", "required (a Traditional web app's secret)"}
 	}
 
-	ep, err := parseAbsoluteURL(c.Endpoint)
+	ep, err := endpointURL(c.Endpoint, c.InsecureAllowHTTPEndpoint)
 	if err != nil {
-		return nil, &ConfigError{"Endpoint", err.Error()}
-	}
-	if ep.Scheme == "http" && !isLoopback(ep.Hostname()) && !c.InsecureAllowHTTPEndpoint {
-		return nil, &ConfigError{"Endpoint", "http:// is allowed only for loopback hosts; use https:// (or set InsecureAllowHTTPEndpoint for a closed test network)"}
+		return nil, err
 	}
 	s.endpoint = ep
 	s.Endpoint = ep.String()
@@ -508,4 +505,18 @@ func isCookieToken(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// endpointURL checks a Logto Endpoint, the one rule for every config: an
+// absolute URL, https unless the host is loopback (or insecureHTTP says a
+// closed test network). The error is a *ConfigError naming Endpoint.
+func endpointURL(raw string, insecureHTTP bool) (*url.URL, error) {
+	ep, err := parseAbsoluteURL(raw)
+	if err != nil {
+		return nil, &ConfigError{"Endpoint", err.Error()}
+	}
+	if ep.Scheme == "http" && !isLoopback(ep.Hostname()) && !insecureHTTP {
+		return nil, &ConfigError{"Endpoint", "http:// is allowed only for loopback hosts; use https:// (or set InsecureAllowHTTPEndpoint for a closed test network)"}
+	}
+	return ep, nil
 }

@@ -131,12 +131,9 @@ func NewDevice(cfg DeviceConfig) (*Device, error) {
 	if strings.ContainsFunc(cfg.AppID, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return nil, &ConfigError{"AppID", "must not contain spaces or control characters"}
 	}
-	ep, err := parseAbsoluteURL(cfg.Endpoint)
+	ep, err := endpointURL(cfg.Endpoint, cfg.InsecureAllowHTTPEndpoint)
 	if err != nil {
-		return nil, &ConfigError{"Endpoint", err.Error()}
-	}
-	if ep.Scheme == "http" && !isLoopback(ep.Hostname()) && !cfg.InsecureAllowHTTPEndpoint {
-		return nil, &ConfigError{"Endpoint", "http:// is allowed only for loopback hosts; use https:// (or set InsecureAllowHTTPEndpoint for a closed test network)"}
+		return nil, err
 	}
 	d.cfg.Endpoint = ep.String()
 	d.issuer = d.cfg.Endpoint + "/oidc"

@@ -173,12 +173,9 @@ func NewM2M(cfg M2MConfig) (*M2M, error) {
 	if cfg.AppSecret == "" {
 		return nil, &ConfigError{"AppSecret", "required (a Machine-to-machine application's App Secret)"}
 	}
-	ep, err := parseAbsoluteURL(cfg.Endpoint)
+	ep, err := endpointURL(cfg.Endpoint, cfg.InsecureAllowHTTPEndpoint)
 	if err != nil {
-		return nil, &ConfigError{"Endpoint", err.Error()}
-	}
-	if ep.Scheme == "http" && !isLoopback(ep.Hostname()) && !cfg.InsecureAllowHTTPEndpoint {
-		return nil, &ConfigError{"Endpoint", "http:// is allowed only for loopback hosts; use https:// (or set InsecureAllowHTTPEndpoint for a closed test network)"}
+		return nil, err
 	}
 	cfg.Endpoint = ep.String()
 	switch {

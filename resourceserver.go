@@ -116,12 +116,9 @@ const maxAuthorizationHeader = 8 << 10
 // NewResourceServer validates cfg. It does not contact Logto: discovery and
 // the JWKS are fetched on first use, cached, and retried after a failure.
 func NewResourceServer(cfg ResourceServerConfig) (*ResourceServer, error) {
-	ep, err := parseAbsoluteURL(cfg.Endpoint)
+	ep, err := endpointURL(cfg.Endpoint, cfg.InsecureAllowHTTPEndpoint)
 	if err != nil {
-		return nil, &ConfigError{"Endpoint", err.Error()}
-	}
-	if ep.Scheme == "http" && !isLoopback(ep.Hostname()) && !cfg.InsecureAllowHTTPEndpoint {
-		return nil, &ConfigError{"Endpoint", "http:// is allowed only for loopback hosts; use https://"}
+		return nil, err
 	}
 	if cfg.Audience == "" {
 		return nil, &ConfigError{"Audience", "required: the API's resource indicator"}
